@@ -68,7 +68,7 @@ type Parts<'a, H, L, I> = (H, (L, L), (I, I));
 fn split_mut(
     buf: &mut [u8],
 ) -> Result<Parts<'_, &mut BookHeader, &mut [Leaf], &mut [Inner]>, BookError> {
-    if buf.as_ptr() as usize % 8 != 0 {
+    if !(buf.as_ptr() as usize).is_multiple_of(8) {
         return Err(BookError::BufferMisaligned);
     }
     let cap = Layout::for_len(buf.len())?.capacity;
@@ -424,7 +424,7 @@ impl<'a> Book<'a> {
 impl<'a> BookRef<'a> {
     /// Opens an initialized book read-only.
     pub fn load(buf: &'a [u8]) -> Result<BookRef<'a>, BookError> {
-        if buf.as_ptr() as usize % 8 != 0 {
+        if !(buf.as_ptr() as usize).is_multiple_of(8) {
             return Err(BookError::BufferMisaligned);
         }
         let cap = Layout::for_len(buf.len())?.capacity;

@@ -197,7 +197,7 @@ impl<'a> EventQueue<'a> {
         if buf.len() < Self::size_for(1) {
             return Err(BookError::BufferTooSmall);
         }
-        if buf.as_ptr() as usize % 8 != 0 {
+        if !(buf.as_ptr() as usize).is_multiple_of(8) {
             return Err(BookError::BufferMisaligned);
         }
         let capacity = (buf.len() - QUEUE_HEADER) / RECORD;

@@ -401,7 +401,6 @@ fn expired_orders_are_removed_when_met() {
     // An order that is already expired is refused.
     let mut r = limit(Side::Bid, 90, 1, 9);
     r.expiry = NOW;
-    drop(book);
     assert_refused(&mut buf, &r, NOW, 64, BookError::AlreadyExpired);
 }
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test command: native tests of the whole workspace, then the SBF pass — programs and the
+# book harness built with the upstream toolchain, and the end-to-end suite run again against
+# those binaries (SBF_OUT_DIR). Installs what it needs on a fresh machine.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cfx/target}
+export CARGO_TERM_COLOR=never
+sbf_tool="$root/../shared/tools/sbf-upstream"
+
+echo "== native: cargo test --workspace"
+cargo test --workspace --locked
+
+echo "== SBF: build programs and the book harness"
+scripts/build-book-harness.sh
+programs=()
+for dir in programs/*/; do
+  [ -f "$dir/Cargo.toml" ] || continue
+  name=$(basename "$dir")
+  programs+=(-p "$name" --features "$name/upstream-sbf")
+done
+if [ ${#programs[@]} -gt 0 ]; then
+  "$sbf_tool/build.sh" "${programs[@]}"
+fi
+
+echo "== SBF: end-to-end tests against target/deploy"
+export CFX_CU_DIR="$CARGO_TARGET_DIR/cu"
+rm -rf "$CFX_CU_DIR"
+SBF_OUT_DIR="$root/target/deploy" cargo test --locked -p cfx-tests
+echo "== compute units measured in the SBF pass"
+cat "$CFX_CU_DIR"/*.md
