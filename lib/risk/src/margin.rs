@@ -1,0 +1,201 @@
+//! Account health as a pure computation over its positions (the Mango v4 shape): collateral plus
+//! weighted unrealized PnL minus margin requirements.
+//!
+//! - Initial margin is charged on the worst case of position and open orders: all bids filled or all
+//!   asks filled. It gates new risk (orders).
+//! - Withdrawals use the same requirement but count no positive unrealized PnL at all: profit is
+//!   withdrawable only once realized.
+//! - Maintenance margin is charged on the position alone and counts PnL in full; below zero the
+//!   account can be liquidated.
+//! - Positive unrealized PnL counts at a weight below 1 for initial margin, so a pumped thin mark
+//!   cannot be borrowed against at face value (the Mango Markets 2022 lesson).
+
+use crate::math::{mul_div_ceil, mul_div_signed_floor, notional, to_i128};
+use crate::position::Position;
+use crate::{RiskError, BPS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarginParams {
+    pub initial_bps: u64,
+    pub maintenance_bps: u64,
+    /// Weight of positive unrealized PnL in initial health.
+    pub pnl_weight_bps: u64,
+}
+
+impl MarginParams {
+    pub fn validate(&self) -> Result<(), RiskError> {
+        if self.maintenance_bps == 0
+            || self.maintenance_bps > self.initial_bps
+            || self.initial_bps > BPS
+            || self.pnl_weight_bps >= BPS
+        {
+            return Err(RiskError::InvalidInput);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthKind {
+    Initial,
+    Withdraw,
+    Maintenance,
+}
+
+/// One position with what margin needs to know about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionRisk {
+    pub position: Position,
+    /// Lots resting on the book to buy / to sell.
+    pub bid_lots: u64,
+    pub ask_lots: u64,
+    pub mark: u64,
+    pub tick_value: u64,
+    pub params: MarginParams,
+}
+
+impl PositionRisk {
+    /// Lots at risk: the position for maintenance, the worse of all-bids-filled and
+    /// all-asks-filled otherwise.
+    pub fn exposure_lots(&self, kind: HealthKind) -> u64 {
+        let base = self.position.base_lots as i128;
+        match kind {
+            HealthKind::Maintenance => base.unsigned_abs() as u64,
+            _ => {
+                let long = (base + self.bid_lots as i128).unsigned_abs();
+                let short = (base - self.ask_lots as i128).unsigned_abs();
+                long.max(short) as u64
+            }
+        }
+    }
+
+    /// Margin requirement, rounded up.
+    pub fn requirement(&self, kind: HealthKind) -> Result<u128, RiskError> {
+        let bps = match kind {
+            HealthKind::Maintenance => self.params.maintenance_bps,
+            _ => self.params.initial_bps,
+        };
+        let n = notional(self.mark, self.exposure_lots(kind), self.tick_value)?;
+        mul_div_ceil(n, bps as u128, BPS as u128)
+    }
+
+    /// Unrealized PnL as it counts for `kind` (positive PnL weighted down, rounded down).
+    pub fn weighted_pnl(&self, kind: HealthKind) -> Result<i128, RiskError> {
+        let pnl = self.position.unrealized_pnl(self.mark, self.tick_value)?;
+        if pnl <= 0 {
+            return Ok(pnl);
+        }
+        let w = match kind {
+            HealthKind::Initial => self.params.pnl_weight_bps,
+            HealthKind::Withdraw => 0,
+            HealthKind::Maintenance => BPS,
+        };
+        mul_div_signed_floor(pnl, w as u128, BPS as u128)
+    }
+
+    /// This position's contribution to health.
+    pub fn health(&self, kind: HealthKind) -> Result<i128, RiskError> {
+        self.weighted_pnl(kind)?
+            .checked_sub(to_i128(self.requirement(kind)?)?)
+            .ok_or(RiskError::Overflow)
+    }
+}
+
+/// Collateral plus every position's contribution. The account meets `kind` when this is ≥ 0.
+pub fn account_health<'a>(
+    collateral: i128,
+    positions: impl IntoIterator<Item = &'a PositionRisk>,
+    kind: HealthKind,
+) -> Result<i128, RiskError> {
+    let mut h = collateral;
+    for p in positions {
+        h = h.checked_add(p.health(kind)?).ok_or(RiskError::Overflow)?;
+    }
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARAMS: MarginParams = MarginParams {
+        initial_bps: 1_000,
+        maintenance_bps: 650,
+        pnl_weight_bps: 5_000,
+    };
+
+    fn risk(base: i64, entry: i64, bids: u64, asks: u64, mark: u64) -> PositionRisk {
+        PositionRisk {
+            position: Position {
+                base_lots: base,
+                entry_quote: entry,
+            },
+            bid_lots: bids,
+            ask_lots: asks,
+            mark,
+            tick_value: 100,
+            params: PARAMS,
+        }
+    }
+
+    #[test]
+    fn worst_case_of_orders_and_position() {
+        // Long 10, bids 5, asks 30: all asks filled → short 20, worse than long 15.
+        let r = risk(10, 100_000, 5, 30, 100);
+        assert_eq!(r.exposure_lots(HealthKind::Initial), 20);
+        assert_eq!(r.exposure_lots(HealthKind::Maintenance), 10);
+        // 20 lots × 100 ticks × 100 = 200_000 notional; 10% = 20_000; maintenance 6.5% of 100_000.
+        assert_eq!(r.requirement(HealthKind::Initial), Ok(20_000));
+        assert_eq!(r.requirement(HealthKind::Maintenance), Ok(6_500));
+    }
+
+    #[test]
+    fn positive_pnl_is_discounted_and_not_withdrawable() {
+        // Long 10 bought for 100_000, mark 120: PnL +20_000.
+        let r = risk(10, 100_000, 0, 0, 120);
+        assert_eq!(r.weighted_pnl(HealthKind::Maintenance), Ok(20_000));
+        assert_eq!(r.weighted_pnl(HealthKind::Initial), Ok(10_000));
+        assert_eq!(r.weighted_pnl(HealthKind::Withdraw), Ok(0));
+        // Requirement at mark: 120_000 × 10% = 12_000.
+        assert_eq!(
+            account_health(5_000, [&r], HealthKind::Initial),
+            Ok(5_000 + 10_000 - 12_000)
+        );
+        assert_eq!(
+            account_health(5_000, [&r], HealthKind::Withdraw),
+            Ok(5_000 - 12_000)
+        );
+        assert_eq!(
+            account_health(5_000, [&r], HealthKind::Maintenance),
+            Ok(5_000 + 20_000 - 7_800)
+        );
+        // Losses count in full everywhere.
+        let l = risk(10, 100_000, 0, 0, 90);
+        assert_eq!(l.weighted_pnl(HealthKind::Initial), Ok(-10_000));
+    }
+
+    #[test]
+    fn requirement_rounds_up() {
+        let mut r = risk(1, 0, 0, 0, 1);
+        r.tick_value = 1;
+        // 1 × 10% = 0.1 → 1.
+        assert_eq!(r.requirement(HealthKind::Initial), Ok(1));
+        let flat = risk(0, 0, 0, 0, 100);
+        assert_eq!(flat.requirement(HealthKind::Initial), Ok(0));
+    }
+
+    #[test]
+    fn params_validation() {
+        assert!(PARAMS.validate().is_ok());
+        let bad = MarginParams {
+            maintenance_bps: 2_000,
+            ..PARAMS
+        };
+        assert_eq!(bad.validate(), Err(RiskError::InvalidInput));
+        let bad = MarginParams {
+            pnl_weight_bps: BPS,
+            ..PARAMS
+        };
+        assert_eq!(bad.validate(), Err(RiskError::InvalidInput));
+    }
+}

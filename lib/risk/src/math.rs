@@ -1,0 +1,80 @@
+//! Checked integer helpers. Signed values are divided through their magnitudes so the code runs on
+//! SBF, where signed division does not exist.
+
+use crate::RiskError;
+
+/// `a × b / d`, rounded down.
+pub fn mul_div_floor(a: u128, b: u128, d: u128) -> Result<u128, RiskError> {
+    if d == 0 {
+        return Err(RiskError::InvalidInput);
+    }
+    Ok(a.checked_mul(b).ok_or(RiskError::Overflow)? / d)
+}
+
+/// `a × b / d`, rounded up.
+pub fn mul_div_ceil(a: u128, b: u128, d: u128) -> Result<u128, RiskError> {
+    if d == 0 {
+        return Err(RiskError::InvalidInput);
+    }
+    Ok(a.checked_mul(b).ok_or(RiskError::Overflow)?.div_ceil(d))
+}
+
+/// `a × b / d` for signed `a`, rounded toward negative infinity.
+pub fn mul_div_signed_floor(a: i128, b: u128, d: u128) -> Result<i128, RiskError> {
+    let mag = a.unsigned_abs();
+    if a >= 0 {
+        to_i128(mul_div_floor(mag, b, d)?)
+    } else {
+        Ok(-to_i128(mul_div_ceil(mag, b, d)?)?)
+    }
+}
+
+/// `a × b / d` for signed `a`, rounded toward positive infinity.
+pub fn mul_div_signed_ceil(a: i128, b: u128, d: u128) -> Result<i128, RiskError> {
+    let mag = a.unsigned_abs();
+    if a >= 0 {
+        to_i128(mul_div_ceil(mag, b, d)?)
+    } else {
+        Ok(-to_i128(mul_div_floor(mag, b, d)?)?)
+    }
+}
+
+pub fn to_i128(v: u128) -> Result<i128, RiskError> {
+    i128::try_from(v).map_err(|_| RiskError::Overflow)
+}
+
+pub fn to_i64(v: i128) -> Result<i64, RiskError> {
+    i64::try_from(v).map_err(|_| RiskError::Overflow)
+}
+
+pub fn to_u64(v: u128) -> Result<u64, RiskError> {
+    u64::try_from(v).map_err(|_| RiskError::Overflow)
+}
+
+/// Quote value of `lots` at `price` ticks.
+pub fn notional(price: u64, lots: u64, tick_value: u64) -> Result<u128, RiskError> {
+    (price as u128)
+        .checked_mul(lots as u128)
+        .and_then(|v| v.checked_mul(tick_value as u128))
+        .ok_or(RiskError::Overflow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_directions() {
+        assert_eq!(mul_div_floor(7, 3, 2), Ok(10));
+        assert_eq!(mul_div_ceil(7, 3, 2), Ok(11));
+        assert_eq!(mul_div_ceil(6, 3, 2), Ok(9));
+        assert_eq!(mul_div_signed_floor(-7, 3, 2), Ok(-11));
+        assert_eq!(mul_div_signed_ceil(-7, 3, 2), Ok(-10));
+        assert_eq!(mul_div_signed_floor(7, 3, 2), Ok(10));
+        assert_eq!(mul_div_signed_ceil(7, 3, 2), Ok(11));
+        assert_eq!(mul_div_floor(1, 1, 0), Err(RiskError::InvalidInput));
+        assert_eq!(mul_div_floor(u128::MAX, 2, 1), Err(RiskError::Overflow));
+        assert_eq!(notional(u64::MAX, u64::MAX, 2), Err(RiskError::Overflow));
+        assert_eq!(notional(250, 4, 100), Ok(100_000));
+    }
+}

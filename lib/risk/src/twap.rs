@@ -1,0 +1,187 @@
+//! Time-weighted average of the index, from an on-chain accumulator with checkpoints on a fixed time
+//! grid. Between updates the index is constant, so the cumulative sum at every grid point is exact;
+//! a TWAP between two grid points (e.g. the 30 minutes before expiry) is exact too.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::RiskError;
+
+/// Grid points kept.
+pub const CHECKPOINTS: usize = 64;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Grid time (a multiple of the interval); 0 = empty.
+    pub time: i64,
+    /// Σ price × seconds from the accumulator's start up to `time`, as [low, high] u64 halves.
+    pub cumulative: [u64; 2],
+}
+
+/// Zero-copy accumulator, stored in the index account.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq, Eq)]
+pub struct Twap {
+    /// Seconds between grid points.
+    pub interval: u64,
+    /// Price in effect since `last_time`.
+    pub last_price: u64,
+    pub last_time: i64,
+    pub cumulative: [u64; 2],
+    pub checkpoints: [Checkpoint; CHECKPOINTS],
+}
+
+fn split(v: u128) -> [u64; 2] {
+    [v as u64, (v >> 64) as u64]
+}
+
+fn join(v: [u64; 2]) -> u128 {
+    ((v[1] as u128) << 64) | v[0] as u128
+}
+
+impl Twap {
+    pub fn new(interval: u64) -> Result<Twap, RiskError> {
+        if interval == 0 {
+            return Err(RiskError::InvalidInput);
+        }
+        Ok(Twap {
+            interval,
+            ..Zeroable::zeroed()
+        })
+    }
+
+    fn slot(&self, time: i64) -> usize {
+        ((time as u64 / self.interval) % CHECKPOINTS as u64) as usize
+    }
+
+    /// Cumulative sum at `t` ≥ last_time, extrapolating the current price.
+    fn cumulative_at(&self, t: i64) -> Result<u128, RiskError> {
+        let dt = t.checked_sub(self.last_time).ok_or(RiskError::Overflow)?;
+        if dt < 0 {
+            return Err(RiskError::InvalidInput);
+        }
+        join(self.cumulative)
+            .checked_add(self.last_price as u128 * dt as u128)
+            .ok_or(RiskError::Overflow)
+    }
+
+    /// Records that the index is `price` from `now` on. Times must not go backwards.
+    pub fn update(&mut self, price: u64, now: i64) -> Result<(), RiskError> {
+        if now < self.last_time || now < 0 || self.interval == 0 {
+            return Err(RiskError::InvalidInput);
+        }
+        if self.last_time == 0 {
+            // First price: history starts here.
+            self.last_price = price;
+            self.last_time = now;
+            let g = now - (now as u64 % self.interval) as i64;
+            if g == now {
+                let s = self.slot(g);
+                self.checkpoints[s] = Checkpoint {
+                    time: g,
+                    cumulative: [0, 0],
+                };
+            }
+            return Ok(());
+        }
+        // Grid points in (last_time, now]; only the newest CHECKPOINTS of them can be kept.
+        let iv = self.interval as i64;
+        let last_grid = now - (now as u64 % self.interval) as i64;
+        let first_grid = self.last_time - (self.last_time as u64 % self.interval) as i64 + iv;
+        let mut g = first_grid.max(last_grid - iv * (CHECKPOINTS as i64 - 1));
+        while g <= last_grid {
+            let cum = self.cumulative_at(g)?;
+            let s = self.slot(g);
+            self.checkpoints[s] = Checkpoint {
+                time: g,
+                cumulative: split(cum),
+            };
+            g += iv;
+        }
+        self.cumulative = split(self.cumulative_at(now)?);
+        self.last_price = price;
+        self.last_time = now;
+        Ok(())
+    }
+
+    fn checkpoint(&self, time: i64) -> Result<u128, RiskError> {
+        if time < 0 || !(time as u64).is_multiple_of(self.interval) {
+            return Err(RiskError::InvalidInput);
+        }
+        let c = &self.checkpoints[self.slot(time)];
+        if c.time != time {
+            return Err(RiskError::InsufficientHistory);
+        }
+        Ok(join(c.cumulative))
+    }
+
+    /// Average price over [start, end]: `start` a grid time still in the ring, `end` a grid time or
+    /// any time at or after the last update.
+    pub fn twap(&self, start: i64, end: i64) -> Result<u64, RiskError> {
+        if end <= start {
+            return Err(RiskError::InvalidInput);
+        }
+        let from = self.checkpoint(start)?;
+        let to = if end >= self.last_time {
+            self.cumulative_at(end)?
+        } else {
+            self.checkpoint(end)?
+        };
+        let sum = to.checked_sub(from).ok_or(RiskError::InvalidInput)?;
+        u64::try_from(sum / (end - start) as u128).map_err(|_| RiskError::Overflow)
+    }
+
+    /// Average over the last `window` seconds, starting at the grid point at or after `now − window`.
+    pub fn twap_recent(&self, now: i64, window: u64) -> Result<u64, RiskError> {
+        let target = now.checked_sub(window as i64).ok_or(RiskError::Overflow)?;
+        let rem = target.rem_euclid(self.interval as i64);
+        let start = if rem == 0 {
+            target
+        } else {
+            target + (self.interval as i64 - rem)
+        };
+        if start >= now {
+            return Err(RiskError::InvalidInput);
+        }
+        self.twap(start, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_twap_between_grid_points() {
+        let mut t = Twap::new(60).unwrap();
+        t.update(100, 600).unwrap();
+        t.update(200, 630).unwrap(); // 100 for 30 s
+        t.update(400, 700).unwrap(); // 200 for 70 s (crossing the 660 grid point)
+                                     // From 600 to 660: 100 × 30 + 200 × 30 = 9_000 over 60 s = 150.
+        assert_eq!(t.twap(600, 660), Ok(150));
+        // From 660 to 760 (after the last update: 400 extrapolated): 200 × 40 + 400 × 60 over 100.
+        assert_eq!(t.twap(660, 760), Ok((200 * 40 + 400 * 60) / 100));
+        t.update(400, 800).unwrap();
+        assert_eq!(t.twap(600, 720), Ok((100 * 30 + 200 * 70 + 400 * 20) / 120));
+        // Recent window: the last 100 s from 800 start at grid 720.
+        assert_eq!(t.twap_recent(800, 100), Ok(400));
+        assert_eq!(t.twap(590, 660), Err(RiskError::InvalidInput));
+        assert_eq!(t.twap(540, 660), Err(RiskError::InsufficientHistory));
+        assert_eq!(t.update(1, 799), Err(RiskError::InvalidInput));
+    }
+
+    #[test]
+    fn long_gaps_keep_only_the_ring() {
+        let mut t = Twap::new(10).unwrap();
+        t.update(50, 100).unwrap();
+        t.update(70, 100 + 10 * 1000).unwrap();
+        let end = 100 + 10 * 1000;
+        let oldest = end - 10 * (CHECKPOINTS as i64 - 1);
+        assert_eq!(t.twap(oldest, end), Ok(50));
+        assert_eq!(
+            t.twap(oldest - 10, end),
+            Err(RiskError::InsufficientHistory)
+        );
+        assert_eq!(t.twap(end, end + 10), Ok(70));
+    }
+}
