@@ -1,7 +1,7 @@
 //! A position in one futures series and what a fill does to it: average-cost accounting with
 //! realized PnL on every reduction.
 
-use crate::math::{mul_div_signed_ceil, notional, to_i128, to_i64};
+use crate::math::{mul_div_ceil, mul_div_floor, mul_div_signed_ceil, notional, to_i128, to_i64};
 use crate::RiskError;
 
 /// Signed lots and the signed quote paid for them (long: positive cost, short: negative).
@@ -22,8 +22,7 @@ pub struct FillResult {
 }
 
 impl Position {
-    /// Applies a fill of `lots` at `price` (buy if `buy`). The closed share of the entry notional is
-    /// rounded toward +∞, so realized PnL rounds down, and the entry left on the position is exact.
+    /// Applies a fill of `lots` at `price` (buy if `buy`).
     pub fn apply_fill(
         &mut self,
         buy: bool,
@@ -31,18 +30,38 @@ impl Position {
         lots: u64,
         tick_value: u64,
     ) -> Result<FillResult, RiskError> {
-        let delta = if buy { lots as i128 } else { -(lots as i128) };
+        self.apply_trade(buy, lots, notional(price, lots, tick_value)?)
+    }
+
+    /// Applies a trade of `lots` worth `value` in quote units (several fills at different prices
+    /// add up to one trade). The closed share of the entry notional is rounded toward +∞, so
+    /// realized PnL rounds down, and what stays on the position is exact: no quote unit is created
+    /// or lost.
+    pub fn apply_trade(
+        &mut self,
+        buy: bool,
+        lots: u64,
+        value: u128,
+    ) -> Result<FillResult, RiskError> {
         let base = self.base_lots as i128;
-        let value = to_i128(notional(price, lots, tick_value)?)?;
-        let signed_value = if buy { value } else { -value };
+        let delta = if buy { lots as i128 } else { -(lots as i128) };
+        let value = to_i128(value)?;
         let mut result = FillResult::default();
         let mut entry = self.entry_quote as i128;
-        if base == 0 || (base > 0) == buy {
-            entry = entry.checked_add(signed_value).ok_or(RiskError::Overflow)?;
+        if base == 0 || (base > 0) == buy || lots == 0 {
+            entry = entry
+                .checked_add(if buy { value } else { -value })
+                .ok_or(RiskError::Overflow)?;
         } else {
             let closing = lots.min(base.unsigned_abs() as u64);
             let entry_closed = mul_div_signed_ceil(entry, closing as u128, base.unsigned_abs())?;
-            let closed_value = to_i128(notional(price, closing, tick_value)?)?;
+            // The part of the trade value that belongs to the closing lots (rounded against the
+            // trader: down when selling, up when buying back).
+            let closed_value = if buy {
+                to_i128(mul_div_ceil(value as u128, closing as u128, lots as u128)?)?
+            } else {
+                to_i128(mul_div_floor(value as u128, closing as u128, lots as u128)?)?
+            };
             // Closing a long sells: value received minus cost. Closing a short buys back.
             let realized = if base > 0 {
                 closed_value - entry_closed
@@ -50,10 +69,9 @@ impl Position {
                 -closed_value - entry_closed
             };
             entry -= entry_closed;
-            let opened = lots - closing;
-            if opened > 0 {
-                let v = to_i128(notional(price, opened, tick_value)?)?;
-                entry += if buy { v } else { -v };
+            let opened_value = value - closed_value;
+            if lots > closing {
+                entry += if buy { opened_value } else { -opened_value };
             }
             result = FillResult {
                 realized: to_i64(realized)?,
