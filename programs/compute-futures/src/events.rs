@@ -1,0 +1,148 @@
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct ExchangeCreated {
+    pub exchange: Pubkey,
+    pub admin: Pubkey,
+    pub collateral_mint: Pubkey,
+}
+
+#[event]
+pub struct ExchangeUpdated {
+    pub exchange: Pubkey,
+    pub taker_fee_bps: u16,
+    pub maker_fee_bps: i16,
+    pub crank_reward: u64,
+    pub paused: bool,
+}
+
+#[event]
+pub struct PriceIndexCreated {
+    pub index: Pubkey,
+    pub class: Pubkey,
+    pub publishers: u8,
+}
+
+#[event]
+pub struct PricePublished {
+    pub index: Pubkey,
+    pub publisher: Pubkey,
+    pub price: u64,
+    pub conf: u64,
+    pub publish_time: i64,
+    /// Whether the index price was updated (enough fresh, tight quotes).
+    pub accepted: bool,
+    pub index_price: u64,
+}
+
+#[event]
+pub struct MarketCreated {
+    pub market: Pubkey,
+    pub class: Pubkey,
+    pub index: Pubkey,
+    pub expiry_ts: i64,
+    pub book_capacity: u32,
+    pub event_capacity: u32,
+}
+
+#[event]
+pub struct MarketStatusChanged {
+    pub market: Pubkey,
+    pub status: u8,
+}
+
+#[event]
+pub struct MarginAccountCreated {
+    pub account: Pubkey,
+    pub owner: Pubkey,
+    pub id: u32,
+}
+
+#[event]
+pub struct MarginAccountClosed {
+    pub account: Pubkey,
+}
+
+#[event]
+pub struct DelegateSet {
+    pub account: Pubkey,
+    pub delegate: Pubkey,
+}
+
+#[event]
+pub struct CollateralDeposited {
+    pub account: Pubkey,
+    pub amount: u64,
+    pub collateral: i64,
+}
+
+#[event]
+pub struct CollateralWithdrawn {
+    pub account: Pubkey,
+    pub amount: u64,
+    pub collateral: i64,
+}
+
+#[event]
+pub struct OrderPlaced {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub order_id: u128,
+    pub client_order_id: u64,
+    pub side: u8,
+    pub order_type: u8,
+    pub price: u64,
+    pub lots: u64,
+    pub filled_lots: u64,
+    /// Quote value of the fills (ticks × lots × tick value).
+    pub filled_quote: u64,
+    pub posted_lots: u64,
+    pub cancelled_lots: u64,
+    pub taker_fee: u64,
+    pub realized_pnl: i64,
+}
+
+#[event]
+pub struct OrderCancelled {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub order_id: u128,
+    pub client_order_id: u64,
+    pub lots: u64,
+}
+
+#[event]
+pub struct MakerFilled {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub order_id: u128,
+    pub price: u64,
+    pub lots: u64,
+    pub maker_fee: i64,
+    pub realized_pnl: i64,
+    pub event_seq: u64,
+}
+
+#[event]
+pub struct MakerOut {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub order_id: u128,
+    pub lots: u64,
+    pub reason: u8,
+    pub event_seq: u64,
+}
+
+#[event]
+pub struct EventsConsumed {
+    pub market: Pubkey,
+    pub consumed: u32,
+    pub remaining: u32,
+    pub reward: u64,
+}
+
+#[event]
+pub struct FeesSwept {
+    pub exchange: Pubkey,
+    pub amount: u64,
+}

@@ -1,0 +1,156 @@
+use anchor_lang::prelude::*;
+use cfx_book::{Book, EventQueue};
+
+use crate::error::FuturesError;
+use crate::events::OrderCancelled;
+use crate::instructions::place_order::{place, with_trader, OrderArgs, PlaceOrder, Trader};
+use crate::state::book::{check_owner, load_book};
+use crate::state::{MarginAccount, Market};
+
+/// Owner or delegate cancels resting orders of its account in one market.
+#[derive(Accounts)]
+pub struct CancelOrder<'info> {
+    pub signer: Signer<'info>,
+    #[account(mut)]
+    pub account: AccountLoader<'info, MarginAccount>,
+    #[account(constraint = market.load()?.exchange == account.load()?.exchange @ FuturesError::WrongExchange)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: the market's book; owner, discriminator and market checked on load.
+    #[account(mut, address = market.load()?.book @ FuturesError::WrongBookAccount)]
+    pub book: UncheckedAccount<'info>,
+}
+
+/// Removes the account's order in `slot` from the book and releases its reservation. An order that
+/// already left the book (filled or out, event not yet consumed) is left for the crank.
+fn cancel_slot(
+    acc: &mut MarginAccount,
+    account_key: Pubkey,
+    market_key: Pubkey,
+    book: &mut Book,
+    slot: usize,
+) -> Result<bool> {
+    let o = acc.orders[slot];
+    match book.cancel_order(o.id(), acc.id) {
+        Ok(order) => {
+            acc.release_order(slot, order.lots, true);
+            emit!(OrderCancelled {
+                market: market_key,
+                account: account_key,
+                order_id: o.id(),
+                client_order_id: o.client_order_id,
+                lots: order.lots,
+            });
+            Ok(true)
+        }
+        Err(cfx_book::BookError::OrderNotFound) => Ok(false),
+        Err(e) => Err(FuturesError::from(e).into()),
+    }
+}
+
+/// Cancels every order of the account in this market; returns how many left the book.
+fn cancel_all_in(
+    acc: &mut MarginAccount,
+    account_key: Pubkey,
+    market_key: Pubkey,
+    book: &mut Book,
+) -> Result<u32> {
+    let Some(pos) = acc.find_position(&market_key) else {
+        return Ok(0);
+    };
+    let mut n = 0;
+    for slot in 0..acc.orders.len() {
+        let o = acc.orders[slot];
+        if o.id() != 0
+            && o.position as usize == pos
+            && cancel_slot(acc, account_key, market_key, book, slot)?
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+enum Target {
+    Id(u128),
+    Client(u64),
+    All,
+}
+
+fn cancel(ctx: Context<CancelOrder>, target: Target) -> Result<()> {
+    let a = &ctx.accounts;
+    check_owner(&a.book)?;
+    let market_key = a.market.key();
+    let account_key = a.account.key();
+    let mut acc = a.account.load_mut()?;
+    require!(acc.can_trade(&a.signer.key()), FuturesError::NotAuthorized);
+    let mut data = a.book.try_borrow_mut_data()?;
+    let mut book = load_book(&mut data, &market_key)?;
+    match target {
+        Target::All => {
+            cancel_all_in(&mut acc, account_key, market_key, &mut book)?;
+        }
+        Target::Id(id) => {
+            let slot = acc.find_order(id).ok_or(FuturesError::OrderNotFound)?;
+            let pos = acc
+                .find_position(&market_key)
+                .ok_or(FuturesError::OrderNotFound)?;
+            require!(
+                acc.orders[slot].position as usize == pos,
+                FuturesError::OrderNotFound
+            );
+            require!(
+                cancel_slot(&mut acc, account_key, market_key, &mut book, slot)?,
+                FuturesError::OrderNotFound
+            );
+        }
+        Target::Client(cid) => {
+            let pos = acc
+                .find_position(&market_key)
+                .ok_or(FuturesError::OrderNotFound)?;
+            let slot = acc
+                .find_client_order(pos, cid)
+                .ok_or(FuturesError::OrderNotFound)?;
+            require!(
+                cancel_slot(&mut acc, account_key, market_key, &mut book, slot)?,
+                FuturesError::OrderNotFound
+            );
+        }
+    }
+    acc.release_idle_positions();
+    Ok(())
+}
+
+pub fn cancel_order(ctx: Context<CancelOrder>, order_id: u128) -> Result<()> {
+    cancel(ctx, Target::Id(order_id))
+}
+
+pub fn cancel_order_by_client_id(ctx: Context<CancelOrder>, client_order_id: u64) -> Result<()> {
+    cancel(ctx, Target::Client(client_order_id))
+}
+
+pub fn cancel_all_orders(ctx: Context<CancelOrder>) -> Result<()> {
+    cancel(ctx, Target::All)
+}
+
+/// Most orders one cancel-all-and-place may place.
+pub const MAX_BATCH: usize = 8;
+
+/// Market makers' refresh: cancel every order of the account in this market, then place a batch,
+/// with one margin check at the end. Same accounts as `place_order`.
+pub fn cancel_all_and_place<'info>(
+    ctx: Context<'info, PlaceOrder<'info>>,
+    orders: Vec<OrderArgs>,
+) -> Result<()> {
+    require!(orders.len() <= MAX_BATCH, FuturesError::BatchTooLarge);
+    with_trader(
+        ctx.accounts,
+        ctx.remaining_accounts,
+        |t: &mut Trader, book: &mut Book, queue: &mut EventQueue| {
+            cancel_all_in(t.account, t.account_key, t.market_key, book)?;
+            for o in &orders {
+                place(t, book, queue, o)?;
+            }
+            Ok(((), orders.iter().all(|o| o.reduce_only)))
+        },
+    )
+}

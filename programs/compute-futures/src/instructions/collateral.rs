@@ -1,0 +1,170 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{
+    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
+};
+use cfx_risk::margin::HealthKind;
+
+use crate::error::FuturesError;
+use crate::events::{CollateralDeposited, CollateralWithdrawn};
+use crate::health::account_health;
+use crate::state::{Exchange, MarginAccount};
+
+/// Anyone deposits collateral into a margin account.
+#[derive(Accounts)]
+pub struct Deposit<'info> {
+    pub depositor: Signer<'info>,
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(mut, constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub account: AccountLoader<'info, MarginAccount>,
+    #[account(address = exchange.collateral_mint @ FuturesError::WrongExchange)]
+    pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = exchange.collateral_vault @ FuturesError::WrongExchange)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, token::mint = collateral_mint, token::authority = depositor, token::token_program = token_program)]
+    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = exchange.collateral_token_program @ FuturesError::WrongExchange)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    require!(amount > 0, FuturesError::ZeroAmount);
+    require!(!ctx.accounts.exchange.paused, FuturesError::ExchangePaused);
+    let a = &ctx.accounts;
+    let collateral = {
+        let mut acc = a.account.load_mut()?;
+        let add = i64::try_from(amount).map_err(|_| FuturesError::Overflow)?;
+        acc.collateral = acc
+            .collateral
+            .checked_add(add)
+            .ok_or(FuturesError::Overflow)?;
+        acc.collateral
+    };
+    transfer_checked(
+        CpiContext::new(
+            a.token_program.key(),
+            TransferChecked {
+                from: a.source.to_account_info(),
+                mint: a.collateral_mint.to_account_info(),
+                to: a.vault.to_account_info(),
+                authority: a.depositor.to_account_info(),
+            },
+        ),
+        amount,
+        a.collateral_mint.decimals,
+    )?;
+    emit!(CollateralDeposited {
+        account: a.account.key(),
+        amount,
+        collateral,
+    });
+    Ok(())
+}
+
+/// The owner (never the delegate) withdraws collateral, if the account still meets initial margin
+/// afterwards counting no unrealized profit. Remaining accounts: (market, index) of every position,
+/// in position order.
+#[derive(Accounts)]
+pub struct Withdraw<'info> {
+    pub owner: Signer<'info>,
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(
+        mut,
+        has_one = owner @ FuturesError::NotOwner,
+        constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange,
+    )]
+    pub account: AccountLoader<'info, MarginAccount>,
+    #[account(address = exchange.collateral_mint @ FuturesError::WrongExchange)]
+    pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = exchange.collateral_vault @ FuturesError::WrongExchange)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, token::mint = collateral_mint, token::token_program = token_program)]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = exchange.collateral_token_program @ FuturesError::WrongExchange)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+    require!(amount > 0, FuturesError::ZeroAmount);
+    let a = &ctx.accounts;
+    require!(!a.exchange.paused, FuturesError::ExchangePaused);
+    let now = Clock::get()?.unix_timestamp;
+    let collateral = {
+        let mut acc = a.account.load_mut()?;
+        let sub = i64::try_from(amount).map_err(|_| FuturesError::Overflow)?;
+        acc.collateral = acc
+            .collateral
+            .checked_sub(sub)
+            .ok_or(FuturesError::Overflow)?;
+        require!(acc.collateral >= 0, FuturesError::InsufficientMargin);
+        let h = account_health(&acc, &[], ctx.remaining_accounts, now, HealthKind::Withdraw)?;
+        require!(h >= 0, FuturesError::InsufficientMargin);
+        acc.collateral
+    };
+    let exchange = &a.exchange;
+    let mint_key = exchange.collateral_mint;
+    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[exchange.bump]];
+    transfer_checked(
+        CpiContext::new_with_signer(
+            a.token_program.key(),
+            TransferChecked {
+                from: a.vault.to_account_info(),
+                mint: a.collateral_mint.to_account_info(),
+                to: a.destination.to_account_info(),
+                authority: exchange.to_account_info(),
+            },
+            &[seeds],
+        ),
+        amount,
+        a.collateral_mint.decimals,
+    )?;
+    emit!(CollateralWithdrawn {
+        account: a.account.key(),
+        amount,
+        collateral,
+    });
+    Ok(())
+}
+
+/// Admin moves accrued fees from the collateral vault to the fee vault.
+#[derive(Accounts)]
+pub struct SweepFees<'info> {
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin @ FuturesError::NotAdmin)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(address = exchange.collateral_mint @ FuturesError::WrongExchange)]
+    pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = exchange.collateral_vault @ FuturesError::WrongExchange)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = exchange.fee_vault @ FuturesError::WrongExchange)]
+    pub fee_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = exchange.collateral_token_program @ FuturesError::WrongExchange)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
+    let a = &mut *ctx.accounts;
+    let amount = a.exchange.fees_accrued;
+    require!(amount > 0, FuturesError::ZeroAmount);
+    a.exchange.fees_accrued = 0;
+    let mint_key = a.exchange.collateral_mint;
+    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[a.exchange.bump]];
+    transfer_checked(
+        CpiContext::new_with_signer(
+            a.token_program.key(),
+            TransferChecked {
+                from: a.vault.to_account_info(),
+                mint: a.collateral_mint.to_account_info(),
+                to: a.fee_vault.to_account_info(),
+                authority: a.exchange.to_account_info(),
+            },
+            &[seeds],
+        ),
+        amount,
+        a.collateral_mint.decimals,
+    )?;
+    emit!(crate::events::FeesSwept {
+        exchange: a.exchange.key(),
+        amount,
+    });
+    Ok(())
+}

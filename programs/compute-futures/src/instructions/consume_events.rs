@@ -1,0 +1,173 @@
+use anchor_lang::prelude::*;
+use cfx_book::{BookEvent, Side};
+use cfx_risk::fees::maker_fee;
+use cfx_risk::math::notional;
+
+use crate::error::FuturesError;
+use crate::events::{EventsConsumed, MakerFilled, MakerOut};
+use crate::state::book::{check_owner, load_queue};
+use crate::state::{Exchange, MarginAccount, Market};
+
+/// Permissionless crank: applies the oldest events to makers' margin accounts, in queue order, and
+/// pays `crank_reward` per event into `reward_account`. Remaining accounts: the makers' margin
+/// accounts (writable, any order). It stops at the first event whose maker is not among them, so a
+/// missing account only ends this transaction early; anyone can pass it next time.
+#[derive(Accounts)]
+pub struct ConsumeEvents<'info> {
+    #[account(mut)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: the market's event queue; owner, discriminator and market checked on load.
+    #[account(mut, address = market.load()?.event_queue @ FuturesError::WrongBookAccount)]
+    pub event_queue: UncheckedAccount<'info>,
+    /// Margin account credited with the crank reward.
+    #[account(mut, constraint = reward_account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub reward_account: AccountLoader<'info, MarginAccount>,
+}
+
+fn apply(
+    acc: &mut MarginAccount,
+    account_key: Pubkey,
+    market_key: Pubkey,
+    market: &mut Market,
+    exchange: &mut Exchange,
+    event: &BookEvent,
+    seq: u64,
+) -> Result<()> {
+    match event {
+        BookEvent::Fill(f) => {
+            let slot = acc
+                .find_order(f.maker_order_id)
+                .ok_or(FuturesError::OrderNotFound)?;
+            let pos = acc.orders[slot].position as usize;
+            let n = notional(f.price, f.lots, market.tick_value).map_err(FuturesError::from)?;
+            let buy = f.taker_side == Side::Ask;
+            let p = &mut acc.positions[pos];
+            let mut position = p.position();
+            let before_long = position.base_lots.max(0) as u64;
+            let realized = position
+                .apply_trade(buy, f.lots, n)
+                .map_err(FuturesError::from)?
+                .realized;
+            p.set_position(position);
+            p.realized_pnl = p
+                .realized_pnl
+                .checked_add(realized)
+                .ok_or(FuturesError::Overflow)?;
+            let after_long = position.base_lots.max(0) as u64;
+            market.open_interest = (market.open_interest + after_long).saturating_sub(before_long);
+            let fee = maker_fee(n, exchange.maker_fee_bps as i64).map_err(FuturesError::from)?;
+            if fee < 0 {
+                // Reserved from the taker's fee when the fill happened.
+                exchange.rebates_reserved =
+                    exchange.rebates_reserved.saturating_sub(fee.unsigned_abs());
+            } else {
+                exchange.fees_accrued = exchange
+                    .fees_accrued
+                    .checked_add(fee as u64)
+                    .ok_or(FuturesError::Overflow)?;
+            }
+            let delta = (realized as i128) - (fee as i128);
+            let c = (acc.collateral as i128)
+                .checked_add(delta)
+                .ok_or(FuturesError::Overflow)?;
+            acc.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
+            acc.release_order(slot, f.lots, f.maker_out);
+            emit!(MakerFilled {
+                market: market_key,
+                account: account_key,
+                order_id: f.maker_order_id,
+                price: f.price,
+                lots: f.lots,
+                maker_fee: fee,
+                realized_pnl: realized,
+                event_seq: seq,
+            });
+        }
+        BookEvent::Out(o) => {
+            let slot = acc
+                .find_order(o.order_id)
+                .ok_or(FuturesError::OrderNotFound)?;
+            acc.release_order(slot, o.lots, o.closed);
+            emit!(MakerOut {
+                market: market_key,
+                account: account_key,
+                order_id: o.order_id,
+                lots: o.lots,
+                reason: o.reason as u8,
+                event_seq: seq,
+            });
+        }
+    }
+    acc.release_idle_positions();
+    Ok(())
+}
+
+pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u16) -> Result<()> {
+    let a = &mut *ctx.accounts;
+    check_owner(&a.event_queue)?;
+    let market_key = a.market.key();
+    let exchange_key = a.exchange.key();
+    let mut market = a.market.load_mut()?;
+    let mut data = a.event_queue.try_borrow_mut_data()?;
+    let mut queue = load_queue(&mut data, &market_key)?;
+    let mut consumed = 0u32;
+    while consumed < limit as u32 {
+        let Some(rec) = queue.front().copied() else {
+            break;
+        };
+        let event = rec.decode().ok_or(FuturesError::WrongBookAccount)?;
+        let owner = match &event {
+            BookEvent::Fill(f) => f.maker,
+            BookEvent::Out(o) => o.owner,
+        };
+        let mut applied = false;
+        for info in ctx.remaining_accounts.iter() {
+            let Ok(loader) = AccountLoader::<MarginAccount>::try_from(info) else {
+                continue;
+            };
+            let Ok(mut acc) = loader.load_mut() else {
+                continue;
+            };
+            if acc.id != owner || acc.exchange != exchange_key || !info.is_writable {
+                continue;
+            }
+            apply(
+                &mut acc,
+                info.key(),
+                market_key,
+                &mut market,
+                &mut a.exchange,
+                &event,
+                rec.seq_num,
+            )?;
+            applied = true;
+            break;
+        }
+        if !applied {
+            break;
+        }
+        queue.pop();
+        consumed += 1;
+    }
+    let reward = a
+        .exchange
+        .crank_reward
+        .checked_mul(consumed as u64)
+        .ok_or(FuturesError::Overflow)?
+        .min(a.exchange.crank_pool);
+    a.exchange.crank_pool -= reward;
+    {
+        let mut r = a.reward_account.load_mut()?;
+        let c = (r.collateral as i128) + reward as i128;
+        r.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
+    }
+    emit!(EventsConsumed {
+        market: market_key,
+        consumed,
+        remaining: queue.len() as u32,
+        reward,
+    });
+    Ok(())
+}

@@ -1,0 +1,103 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::error::FuturesError;
+use crate::events::ExchangeCreated;
+use crate::state::{Exchange, MAX_FEE_BPS};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+pub struct FeeSchedule {
+    pub taker_fee_bps: u16,
+    /// Negative = rebate.
+    pub maker_fee_bps: i16,
+    pub crank_reward: u64,
+}
+
+impl FeeSchedule {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.taker_fee_bps <= MAX_FEE_BPS
+                && self.maker_fee_bps.unsigned_abs() <= self.taker_fee_bps,
+            FuturesError::InvalidFees
+        );
+        Ok(())
+    }
+}
+
+/// Creates an exchange for one collateral mint, with its collateral, fee and insurance vaults.
+#[derive(Accounts)]
+pub struct CreateExchange<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(mint::token_program = token_program)]
+    pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        init,
+        payer = admin,
+        space = 8 + Exchange::INIT_SPACE,
+        seeds = [Exchange::SEED, collateral_mint.key().as_ref()],
+        bump
+    )]
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [Exchange::VAULT_SEED, exchange.key().as_ref()],
+        bump,
+        token::mint = collateral_mint,
+        token::authority = exchange,
+        token::token_program = token_program,
+    )]
+    pub collateral_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [Exchange::FEE_VAULT_SEED, exchange.key().as_ref()],
+        bump,
+        token::mint = collateral_mint,
+        token::authority = exchange,
+        token::token_program = token_program,
+    )]
+    pub fee_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [Exchange::INSURANCE_SEED, exchange.key().as_ref()],
+        bump,
+        token::mint = collateral_mint,
+        token::authority = exchange,
+        token::token_program = token_program,
+    )]
+    pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn create_exchange(ctx: Context<CreateExchange>, fees: FeeSchedule) -> Result<()> {
+    fees.validate()?;
+    let a = &mut *ctx.accounts;
+    let exchange = &mut a.exchange;
+    exchange.set_inner(Exchange {
+        admin: a.admin.key(),
+        collateral_mint: a.collateral_mint.key(),
+        collateral_token_program: a.token_program.key(),
+        collateral_vault: a.collateral_vault.key(),
+        fee_vault: a.fee_vault.key(),
+        insurance_vault: a.insurance_vault.key(),
+        taker_fee_bps: fees.taker_fee_bps,
+        maker_fee_bps: fees.maker_fee_bps,
+        crank_reward: fees.crank_reward,
+        paused: false,
+        next_account_id: 1,
+        fees_accrued: 0,
+        rebates_reserved: 0,
+        crank_pool: 0,
+        bump: ctx.bumps.exchange,
+    });
+    emit!(ExchangeCreated {
+        exchange: exchange.key(),
+        admin: exchange.admin,
+        collateral_mint: exchange.collateral_mint,
+    });
+    Ok(())
+}

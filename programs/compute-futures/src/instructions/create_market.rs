@@ -1,0 +1,153 @@
+use anchor_lang::prelude::*;
+use cfx_book::{Book, EventQueue};
+use cfx_risk::BPS;
+use compute_token::state::{ComputeClass, Window};
+
+use crate::error::FuturesError;
+use crate::events::MarketCreated;
+use crate::state::book::{init_header, BOOK_DISCRIMINATOR, HEADER_LEN, QUEUE_DISCRIMINATOR};
+use crate::state::{Exchange, Market, MarketStatus, PriceIndex};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+pub struct MarketParams {
+    pub name: [u8; 24],
+    pub lot_size: u64,
+    pub tick_value: u64,
+    pub min_order_lots: u64,
+    pub max_position_lots: u64,
+    pub max_open_interest: u64,
+    pub initial_margin_bps: u64,
+    pub maintenance_margin_bps: u64,
+    pub pnl_weight_bps: u64,
+    pub price_band_bps: u64,
+    pub ema_period: u64,
+    pub mark_band_max_bps: u64,
+    pub mark_band_min_bps: u64,
+    pub mark_narrow_period: u64,
+    pub last_trade_ts: i64,
+    pub expiry_ts: i64,
+}
+
+/// Admin opens a futures series on a class, priced by that class's index. The book and event-queue
+/// accounts are created by the client beforehand (system `create_account`, owner = this program,
+/// zeroed, any size): their size sets the book's capacity and the queue's.
+#[derive(Accounts)]
+#[instruction(params: MarketParams)]
+pub struct CreateMarket<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ FuturesError::NotAdmin)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    pub class: Box<Account<'info, ComputeClass>>,
+    #[account(
+        constraint = index.load()?.exchange == exchange.key() @ FuturesError::WrongIndex,
+        constraint = index.load()?.class == class.key() @ FuturesError::WrongIndex,
+    )]
+    pub index: AccountLoader<'info, PriceIndex>,
+    /// Delivery window for physically delivered series; must be of the same class.
+    #[account(constraint = delivery_window.class == class.key() @ FuturesError::InvalidMarketParams)]
+    pub delivery_window: Option<Box<Account<'info, Window>>>,
+    #[account(
+        init,
+        payer = admin,
+        space = 8 + core::mem::size_of::<Market>(),
+        seeds = [Market::SEED, exchange.key().as_ref(), class.key().as_ref(), &params.expiry_ts.to_le_bytes()],
+        bump
+    )]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: program-owned, zeroed; initialized here as the book.
+    #[account(mut, owner = crate::ID @ FuturesError::WrongBookAccount)]
+    pub book: UncheckedAccount<'info>,
+    /// CHECK: program-owned, zeroed; initialized here as the event queue.
+    #[account(mut, owner = crate::ID @ FuturesError::WrongBookAccount)]
+    pub event_queue: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+fn validate(p: &MarketParams, now: i64) -> Result<()> {
+    let margin = cfx_risk::margin::MarginParams {
+        initial_bps: p.initial_margin_bps,
+        maintenance_bps: p.maintenance_margin_bps,
+        pnl_weight_bps: p.pnl_weight_bps,
+    };
+    require!(
+        p.lot_size > 0
+            && p.tick_value > 0
+            && p.min_order_lots > 0
+            && p.max_position_lots >= p.min_order_lots
+            && p.max_open_interest >= p.max_position_lots
+            && margin.validate().is_ok()
+            && (1..=BPS).contains(&p.price_band_bps)
+            && p.mark_band_min_bps <= p.mark_band_max_bps
+            && p.mark_band_max_bps <= BPS
+            && p.last_trade_ts > now
+            && p.expiry_ts >= p.last_trade_ts,
+        FuturesError::InvalidMarketParams
+    );
+    Ok(())
+}
+
+pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    validate(&params, now)?;
+    let a = &ctx.accounts;
+    require_keys_neq!(
+        a.book.key(),
+        a.event_queue.key(),
+        FuturesError::DuplicateAccount
+    );
+    let market_key = a.market.key();
+    let (book_capacity, event_capacity) = {
+        let mut data = a.book.try_borrow_mut_data()?;
+        init_header(&mut data, &BOOK_DISCRIMINATOR, &market_key)?;
+        let book =
+            Book::init(&mut data[HEADER_LEN..]).map_err(|_| FuturesError::BookAccountTooSmall)?;
+        let cap = book.bids.as_ref().capacity();
+        let mut qdata = a.event_queue.try_borrow_mut_data()?;
+        init_header(&mut qdata, &QUEUE_DISCRIMINATOR, &market_key)?;
+        let queue = EventQueue::init(&mut qdata[HEADER_LEN..])
+            .map_err(|_| FuturesError::BookAccountTooSmall)?;
+        // A taker may need match limit + 1 slots; keep room for at least a modest order.
+        require!(queue.capacity() > 16, FuturesError::BookAccountTooSmall);
+        (cap as u32, queue.capacity() as u32)
+    };
+    let mut m = ctx.accounts.market.load_init()?;
+    m.exchange = a.exchange.key();
+    m.index = a.index.key();
+    m.class = a.class.key();
+    m.delivery_mint = a
+        .delivery_window
+        .as_ref()
+        .map(|w| w.mint)
+        .unwrap_or_default();
+    m.book = a.book.key();
+    m.event_queue = a.event_queue.key();
+    m.name = params.name;
+    m.lot_size = params.lot_size;
+    m.unit_scale = 10u64.pow(a.class.decimals as u32);
+    m.tick_value = params.tick_value;
+    m.min_order_lots = params.min_order_lots;
+    m.max_position_lots = params.max_position_lots;
+    m.max_open_interest = params.max_open_interest;
+    m.initial_margin_bps = params.initial_margin_bps;
+    m.maintenance_margin_bps = params.maintenance_margin_bps;
+    m.pnl_weight_bps = params.pnl_weight_bps;
+    m.price_band_bps = params.price_band_bps;
+    m.ema_period = params.ema_period;
+    m.mark_band_max_bps = params.mark_band_max_bps;
+    m.mark_band_min_bps = params.mark_band_min_bps;
+    m.mark_narrow_period = params.mark_narrow_period;
+    m.expiry_ts = params.expiry_ts;
+    m.last_trade_ts = params.last_trade_ts;
+    m.status = MarketStatus::Active as u8;
+    m.bump = ctx.bumps.market;
+    emit!(MarketCreated {
+        market: market_key,
+        class: m.class,
+        index: m.index,
+        expiry_ts: m.expiry_ts,
+        book_capacity,
+        event_capacity,
+    });
+    Ok(())
+}

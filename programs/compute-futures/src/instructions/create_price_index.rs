@@ -1,0 +1,100 @@
+use anchor_lang::prelude::*;
+use cfx_risk::oracle::MAX_PUBLISHERS;
+use cfx_risk::twap::Twap;
+use compute_token::state::ComputeClass;
+
+use crate::error::FuturesError;
+use crate::events::PriceIndexCreated;
+use crate::state::{Exchange, PriceIndex};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct IndexParams {
+    pub publishers: Vec<Pubkey>,
+    pub min_publishers: u8,
+    /// Seconds a quote stays fresh.
+    pub max_staleness: u64,
+    /// Widest accepted confidence, bps of the price.
+    pub max_conf_bps: u64,
+    /// Seconds between TWAP grid points.
+    pub twap_interval: u64,
+}
+
+/// Admin creates the price index of a compute class.
+#[derive(Accounts)]
+pub struct CreatePriceIndex<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ FuturesError::NotAdmin)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    pub class: Box<Account<'info, ComputeClass>>,
+    #[account(
+        init,
+        payer = admin,
+        space = 8 + core::mem::size_of::<PriceIndex>(),
+        seeds = [PriceIndex::SEED, exchange.key().as_ref(), class.key().as_ref()],
+        bump
+    )]
+    pub index: AccountLoader<'info, PriceIndex>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn set_publishers(index: &mut PriceIndex, params: &IndexParams) -> Result<()> {
+    let n = params.publishers.len();
+    require!(
+        (1..=MAX_PUBLISHERS).contains(&n)
+            && params.min_publishers >= 1
+            && params.min_publishers as usize <= n
+            && params.max_staleness > 0
+            && params.max_conf_bps > 0,
+        FuturesError::InvalidIndexConfig
+    );
+    for (i, p) in params.publishers.iter().enumerate() {
+        require!(
+            *p != Pubkey::default() && !params.publishers[..i].contains(p),
+            FuturesError::InvalidIndexConfig
+        );
+    }
+    index.publishers = [Pubkey::default(); MAX_PUBLISHERS];
+    index.publishers[..n].copy_from_slice(&params.publishers);
+    index.quotes = Default::default();
+    index.min_publishers = params.min_publishers;
+    index.max_staleness = params.max_staleness;
+    index.max_conf_bps = params.max_conf_bps;
+    Ok(())
+}
+
+pub fn create_price_index(ctx: Context<CreatePriceIndex>, params: IndexParams) -> Result<()> {
+    let mut index = ctx.accounts.index.load_init()?;
+    index.exchange = ctx.accounts.exchange.key();
+    index.class = ctx.accounts.class.key();
+    index.bump = ctx.bumps.index;
+    index.twap = Twap::new(params.twap_interval).map_err(|_| FuturesError::InvalidIndexConfig)?;
+    set_publishers(&mut index, &params)?;
+    emit!(PriceIndexCreated {
+        index: ctx.accounts.index.key(),
+        class: index.class,
+        publishers: params.publishers.len() as u8,
+    });
+    Ok(())
+}
+
+/// Admin replaces the publisher set and limits of an index (quotes are cleared).
+#[derive(Accounts)]
+pub struct UpdatePriceIndex<'info> {
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ FuturesError::NotAdmin)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(mut, constraint = index.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub index: AccountLoader<'info, PriceIndex>,
+}
+
+pub fn update_price_index(ctx: Context<UpdatePriceIndex>, params: IndexParams) -> Result<()> {
+    let mut index = ctx.accounts.index.load_mut()?;
+    set_publishers(&mut index, &params)?;
+    emit!(PriceIndexCreated {
+        index: ctx.accounts.index.key(),
+        class: index.class,
+        publishers: params.publishers.len() as u8,
+    });
+    Ok(())
+}

@@ -1,0 +1,86 @@
+use anchor_lang::prelude::*;
+
+use crate::error::FuturesError;
+use crate::events::{DelegateSet, MarginAccountClosed, MarginAccountCreated};
+use crate::state::{Exchange, MarginAccount};
+
+/// A trader opens margin account number `number` on an exchange.
+#[derive(Accounts)]
+#[instruction(number: u16)]
+pub struct CreateMarginAccount<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(mut)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(
+        init,
+        payer = owner,
+        space = 8 + core::mem::size_of::<MarginAccount>(),
+        seeds = [MarginAccount::SEED, exchange.key().as_ref(), owner.key().as_ref(), &number.to_le_bytes()],
+        bump
+    )]
+    pub account: AccountLoader<'info, MarginAccount>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn create_margin_account(ctx: Context<CreateMarginAccount>, number: u16) -> Result<()> {
+    let exchange = &mut ctx.accounts.exchange;
+    let id = exchange.next_account_id;
+    exchange.next_account_id = id.checked_add(1).ok_or(FuturesError::Overflow)?;
+    let mut acc = ctx.accounts.account.load_init()?;
+    acc.exchange = exchange.key();
+    acc.owner = ctx.accounts.owner.key();
+    acc.id = id;
+    acc.number = number;
+    acc.bump = ctx.bumps.account;
+    emit!(MarginAccountCreated {
+        account: ctx.accounts.account.key(),
+        owner: acc.owner,
+        id,
+    });
+    Ok(())
+}
+
+/// The owner closes an empty margin account and gets its rent back.
+#[derive(Accounts)]
+pub struct CloseMarginAccount<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(mut, close = owner, has_one = owner @ FuturesError::NotOwner)]
+    pub account: AccountLoader<'info, MarginAccount>,
+}
+
+pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
+    let acc = ctx.accounts.account.load()?;
+    require!(
+        acc.collateral == 0
+            && acc
+                .positions
+                .iter()
+                .all(|p| p.is_idle() && p.bid_lots == 0 && p.ask_lots == 0)
+            && acc.orders.iter().all(|o| o.id() == 0),
+        FuturesError::AccountNotEmpty
+    );
+    emit!(MarginAccountClosed {
+        account: ctx.accounts.account.key(),
+    });
+    Ok(())
+}
+
+/// The owner sets (or clears, with the default key) a delegate that may trade but not withdraw.
+#[derive(Accounts)]
+pub struct SetDelegate<'info> {
+    pub owner: Signer<'info>,
+    #[account(mut, has_one = owner @ FuturesError::NotOwner)]
+    pub account: AccountLoader<'info, MarginAccount>,
+}
+
+pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
+    let mut acc = ctx.accounts.account.load_mut()?;
+    acc.delegate = delegate;
+    emit!(DelegateSet {
+        account: ctx.accounts.account.key(),
+        delegate,
+    });
+    Ok(())
+}

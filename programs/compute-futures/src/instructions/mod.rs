@@ -1,0 +1,23 @@
+pub mod cancel;
+pub mod collateral;
+pub mod consume_events;
+pub mod create_exchange;
+pub mod create_market;
+pub mod create_price_index;
+pub mod margin_account;
+pub mod place_order;
+pub mod publish_price;
+pub mod set_market_status;
+pub mod update_exchange;
+
+pub use cancel::*;
+pub use collateral::*;
+pub use consume_events::*;
+pub use create_exchange::*;
+pub use create_market::*;
+pub use create_price_index::*;
+pub use margin_account::*;
+pub use place_order::*;
+pub use publish_price::*;
+pub use set_market_status::*;
+pub use update_exchange::*;

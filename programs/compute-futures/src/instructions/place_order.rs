@@ -1,0 +1,354 @@
+use anchor_lang::prelude::*;
+use cfx_book::{
+    Book, EventQueue, OrderOutcome, OrderRequest, OrderType, SelfTrade, Side, EVENT_FILL,
+};
+use cfx_risk::fees::{maker_fee, taker_fee};
+use cfx_risk::margin::HealthKind;
+use cfx_risk::mark::ema_update;
+use cfx_risk::math::{mul_div_floor, notional};
+use cfx_risk::BPS;
+
+use crate::error::FuturesError;
+use crate::events::OrderPlaced;
+use crate::health::{account_health, mark_ticks};
+use crate::state::book::{check_owner, load_book, load_queue};
+use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex};
+
+/// One order as a trader sends it.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderArgs {
+    /// 0 bid, 1 ask.
+    pub side: u8,
+    /// lib/book `OrderType`: 0 limit, 1 post-only, 2 post-only-slide, 3 IOC, 4 FOK, 5 market.
+    pub order_type: u8,
+    /// Limit price in ticks (ignored for market orders, which are limited to the price band).
+    pub price: u64,
+    pub lots: u64,
+    pub client_order_id: u64,
+    /// Seconds a resting order lives; 0 = good till cancelled.
+    pub time_in_force: u32,
+    /// Only reduce the position: immediate, clamped to the position size.
+    pub reduce_only: bool,
+    /// lib/book `SelfTrade`: 0 decrement-take, 1 cancel-resting, 2 abort.
+    pub self_trade: u8,
+    /// Most resting orders the order may touch.
+    pub match_limit: u8,
+}
+
+/// Places an order for a margin account (owner or delegate signs). Remaining accounts: (market,
+/// index) of every other position the account holds, in position order, for the margin check.
+#[derive(Accounts)]
+pub struct PlaceOrder<'info> {
+    pub signer: Signer<'info>,
+    #[account(mut)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(mut, constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(address = market.load()?.index @ FuturesError::WrongIndex)]
+    pub index: AccountLoader<'info, PriceIndex>,
+    /// CHECK: the market's book; owner, discriminator and market checked on load.
+    #[account(mut, address = market.load()?.book @ FuturesError::WrongBookAccount)]
+    pub book: UncheckedAccount<'info>,
+    /// CHECK: the market's event queue; owner, discriminator and market checked on load.
+    #[account(mut, address = market.load()?.event_queue @ FuturesError::WrongBookAccount)]
+    pub event_queue: UncheckedAccount<'info>,
+}
+
+/// What an instruction that trades holds while it trades.
+pub struct Trader<'a> {
+    pub exchange: &'a mut Exchange,
+    pub market_key: Pubkey,
+    pub market: &'a mut Market,
+    pub account_key: Pubkey,
+    pub account: &'a mut MarginAccount,
+    pub mark: u64,
+    pub now: i64,
+}
+
+/// Lower and upper price allowed around the mark.
+fn band(market: &Market, mark: u64) -> Result<(u64, u64)> {
+    let w = mul_div_floor(mark as u128, market.price_band_bps as u128, BPS as u128)
+        .map_err(FuturesError::from)? as u64;
+    Ok((
+        (mark - w.min(mark)).max(1),
+        mark.checked_add(w).ok_or(FuturesError::Overflow)?,
+    ))
+}
+
+/// Places one order: validation, matching, the taker's side of every fill, fees, crank charge,
+/// and the record of a resting remainder. Margin is checked by the caller once all orders of the
+/// instruction are placed.
+pub fn place(
+    t: &mut Trader,
+    book: &mut Book,
+    queue: &mut EventQueue,
+    args: &OrderArgs,
+) -> Result<OrderOutcome> {
+    require!(!t.exchange.paused, FuturesError::ExchangePaused);
+    let status = t.market.status();
+    require!(
+        t.now < t.market.last_trade_ts
+            && matches!(status, MarketStatus::Active | MarketStatus::CloseOnly),
+        FuturesError::MarketClosed
+    );
+    require!(
+        status == MarketStatus::Active || args.reduce_only,
+        FuturesError::MarketClosed
+    );
+    let side = Side::from_u8(args.side).ok_or(FuturesError::InvalidOrder)?;
+    let mut order_type = OrderType::from_u8(args.order_type).ok_or(FuturesError::InvalidOrder)?;
+    let self_trade = SelfTrade::from_u8(args.self_trade).ok_or(FuturesError::InvalidOrder)?;
+    require!(
+        args.lots >= t.market.min_order_lots,
+        FuturesError::OrderTooSmall
+    );
+    let (lo, hi) = band(t.market, t.mark)?;
+    let mut price = args.price;
+    if order_type == OrderType::Market {
+        // A market order is an IOC limited to the band edge.
+        order_type = OrderType::ImmediateOrCancel;
+        price = if side == Side::Bid { hi } else { lo };
+    }
+    require!((lo..=hi).contains(&price), FuturesError::PriceOutsideBand);
+
+    let pos = t.account.position_slot(&t.market_key)?;
+    let base = t.account.positions[pos].base_lots;
+    let mut lots = args.lots;
+    if args.reduce_only {
+        require!(
+            !matches!(order_type, OrderType::PostOnly | OrderType::PostOnlySlide),
+            FuturesError::ReduceOnlyCannotRest
+        );
+        if order_type == OrderType::Limit {
+            order_type = OrderType::ImmediateOrCancel;
+        }
+        let allowed = match side {
+            Side::Bid if base < 0 => base.unsigned_abs(),
+            Side::Ask if base > 0 => base as u64,
+            _ => 0,
+        };
+        require!(allowed > 0, FuturesError::ReduceOnlyWouldIncrease);
+        lots = lots.min(allowed);
+    }
+    if args.client_order_id != 0 {
+        require!(
+            t.account
+                .find_client_order(pos, args.client_order_id)
+                .is_none(),
+            FuturesError::DuplicateClientOrderId
+        );
+    }
+    let expiry = if args.time_in_force == 0 {
+        0
+    } else {
+        (t.now as u64)
+            .checked_add(args.time_in_force as u64)
+            .ok_or(FuturesError::Overflow)?
+    };
+    let first_event = queue.seq_num();
+    let req = OrderRequest {
+        side,
+        order_type,
+        price,
+        lots,
+        owner: t.account.id,
+        client_order_id: args.client_order_id,
+        expiry,
+        reduce_only: args.reduce_only,
+        self_trade,
+        match_limit: args.match_limit.max(1) as u32,
+    };
+    let out = book
+        .new_order(&req, t.now as u64, queue)
+        .map_err(FuturesError::from)?;
+
+    let tick_value = t.market.tick_value;
+    let mut realized = 0i64;
+    let mut fee = 0u64;
+    let mut value = 0u128;
+    if out.filled_lots > 0 {
+        value = out
+            .filled_quote
+            .checked_mul(tick_value as u128)
+            .ok_or(FuturesError::Overflow)?;
+        let slot = &mut t.account.positions[pos];
+        let mut p = slot.position();
+        let before_long = p.base_lots.max(0) as u64;
+        realized = p
+            .apply_trade(side == Side::Bid, out.filled_lots, value)
+            .map_err(FuturesError::from)?
+            .realized;
+        slot.set_position(p);
+        slot.realized_pnl = slot
+            .realized_pnl
+            .checked_add(realized)
+            .ok_or(FuturesError::Overflow)?;
+        let after_long = p.base_lots.max(0) as u64;
+        t.market.open_interest = (t.market.open_interest + after_long)
+            .checked_sub(before_long)
+            .ok_or(FuturesError::Overflow)?;
+        if after_long > before_long {
+            require!(
+                t.market.open_interest <= t.market.max_open_interest,
+                FuturesError::OpenInterestLimit
+            );
+        }
+        // Taker fee, less the rebates reserved for the makers of these fills.
+        fee = taker_fee(value, t.exchange.taker_fee_bps as u64).map_err(FuturesError::from)?;
+        let mut rebates = 0u64;
+        if t.exchange.maker_fee_bps < 0 {
+            for r in queue
+                .iter()
+                .filter(|r| r.seq_num >= first_event && r.kind == EVENT_FILL)
+            {
+                let n = notional(r.price, r.lots, tick_value).map_err(FuturesError::from)?;
+                let m =
+                    maker_fee(n, t.exchange.maker_fee_bps as i64).map_err(FuturesError::from)?;
+                rebates += m.unsigned_abs();
+            }
+        }
+        let ex = &mut *t.exchange;
+        ex.fees_accrued = ex
+            .fees_accrued
+            .checked_add(fee.checked_sub(rebates).ok_or(FuturesError::Overflow)?)
+            .ok_or(FuturesError::Overflow)?;
+        ex.rebates_reserved = ex
+            .rebates_reserved
+            .checked_add(rebates)
+            .ok_or(FuturesError::Overflow)?;
+        // The order's trades move the EMA toward their average price.
+        let vwap = (out.filled_quote / out.filled_lots as u128) as u64;
+        let m = &mut *t.market;
+        let dt = (t.now - m.ema_time).max(0) as u64;
+        m.ema_price =
+            ema_update(m.ema_price, vwap, dt, m.ema_period).map_err(FuturesError::from)?;
+        m.ema_time = t.now;
+        m.last_trade_price = vwap;
+        m.volume_lots = m.volume_lots.saturating_add(out.filled_lots);
+    }
+    // The taker pays the crank for every event it put on the queue.
+    let crank = t
+        .exchange
+        .crank_reward
+        .checked_mul((out.fills + out.outs) as u64)
+        .ok_or(FuturesError::Overflow)?;
+    t.exchange.crank_pool = t
+        .exchange
+        .crank_pool
+        .checked_add(crank)
+        .ok_or(FuturesError::Overflow)?;
+    let debit = (fee as i128) + (crank as i128) - (realized as i128);
+    let collateral = (t.account.collateral as i128)
+        .checked_sub(debit)
+        .ok_or(FuturesError::Overflow)?;
+    t.account.collateral = i64::try_from(collateral).map_err(|_| FuturesError::Overflow)?;
+
+    if out.posted_lots > 0 {
+        t.account.add_order(
+            pos,
+            side as u8,
+            out.order_id,
+            args.client_order_id,
+            out.posted_lots,
+        )?;
+    }
+    let slot = &t.account.positions[pos];
+    let max = t.market.max_position_lots as i128;
+    let b = slot.base_lots as i128;
+    require!(
+        (b + slot.bid_lots as i128).abs() <= max && (b - slot.ask_lots as i128).abs() <= max,
+        FuturesError::PositionLimit
+    );
+    emit!(OrderPlaced {
+        market: t.market_key,
+        account: t.account_key,
+        order_id: out.order_id,
+        client_order_id: args.client_order_id,
+        side: args.side,
+        order_type: args.order_type,
+        price: out.price,
+        lots,
+        filled_lots: out.filled_lots,
+        filled_quote: u64::try_from(value).unwrap_or(u64::MAX),
+        posted_lots: out.posted_lots,
+        cancelled_lots: out.cancelled_lots,
+        taker_fee: fee,
+        realized_pnl: realized,
+    });
+    Ok(out)
+}
+
+/// Initial margin after trading: must hold, unless every order of the instruction was
+/// reduce-only (those can only lower exposure, so a trader below initial margin can always cut risk).
+pub fn check_margin<'info>(
+    t: &Trader,
+    market: &Market,
+    remaining: &'info [AccountInfo<'info>],
+    all_reduce_only: bool,
+) -> Result<()> {
+    if all_reduce_only {
+        return Ok(());
+    }
+    let h = account_health(
+        t.account,
+        &[(t.market_key, market, t.mark)],
+        remaining,
+        t.now,
+        HealthKind::Initial,
+    )?;
+    require!(h >= 0, FuturesError::InsufficientMargin);
+    Ok(())
+}
+
+/// Runs `f` with everything a trading instruction needs loaded and checked, then checks margin.
+/// `f` returns its result and whether every order it placed was reduce-only.
+pub fn with_trader<'info, R>(
+    a: &mut PlaceOrder<'info>,
+    remaining: &'info [AccountInfo<'info>],
+    f: impl FnOnce(&mut Trader, &mut Book, &mut EventQueue) -> Result<(R, bool)>,
+) -> Result<R> {
+    check_owner(&a.book)?;
+    check_owner(&a.event_queue)?;
+    require_keys_neq!(
+        a.book.key(),
+        a.event_queue.key(),
+        FuturesError::DuplicateAccount
+    );
+    let now = Clock::get()?.unix_timestamp;
+    let market_key = a.market.key();
+    let account_key = a.account.key();
+    let mut acc = a.account.load_mut()?;
+    require!(acc.can_trade(&a.signer.key()), FuturesError::NotAuthorized);
+    let mut m = a.market.load_mut()?;
+    let mark = {
+        let idx = a.index.load()?;
+        mark_ticks(&m, &idx, now)?
+    };
+    let mut book_data = a.book.try_borrow_mut_data()?;
+    let mut queue_data = a.event_queue.try_borrow_mut_data()?;
+    let mut b = load_book(&mut book_data, &market_key)?;
+    let mut q = load_queue(&mut queue_data, &market_key)?;
+    let mut t = Trader {
+        exchange: &mut **a.exchange,
+        market_key,
+        market: &mut m,
+        account_key,
+        account: &mut acc,
+        mark,
+        now,
+    };
+    let (r, all_reduce_only) = f(&mut t, &mut b, &mut q)?;
+    t.account.release_idle_positions();
+    let snapshot: Market = *t.market;
+    check_margin(&t, &snapshot, remaining, all_reduce_only)?;
+    Ok(r)
+}
+
+pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: OrderArgs) -> Result<()> {
+    with_trader(ctx.accounts, ctx.remaining_accounts, |t, book, queue| {
+        Ok((place(t, book, queue, &args)?, args.reduce_only))
+    })?;
+    Ok(())
+}

@@ -1,0 +1,41 @@
+use anchor_lang::prelude::*;
+
+/// Most a maker may be paid or charged, and what a taker pays: 10%.
+pub const MAX_FEE_BPS: u16 = 1_000;
+
+/// One exchange: its collateral mint, vaults, fee schedule and counters.
+#[account]
+#[derive(InitSpace)]
+pub struct Exchange {
+    pub admin: Pubkey,
+    pub collateral_mint: Pubkey,
+    pub collateral_token_program: Pubkey,
+    /// Holds every margin account's collateral, accrued fees, reserved rebates and the crank pool.
+    pub collateral_vault: Pubkey,
+    /// Receives swept fees.
+    pub fee_vault: Pubkey,
+    /// Backstop for bad debt.
+    pub insurance_vault: Pubkey,
+    pub taker_fee_bps: u16,
+    /// Negative = rebate, never larger than the taker fee.
+    pub maker_fee_bps: i16,
+    /// Paid to whoever consumes an event, charged to the taker that produced it.
+    pub crank_reward: u64,
+    pub paused: bool,
+    /// Compact id the next margin account gets (the book stores owners as u32).
+    pub next_account_id: u32,
+    /// Fees earned, still in the collateral vault.
+    pub fees_accrued: u64,
+    /// Maker rebates reserved from taker fees until the crank pays them.
+    pub rebates_reserved: u64,
+    /// Crank rewards charged to takers and not yet paid out.
+    pub crank_pool: u64,
+    pub bump: u8,
+}
+
+impl Exchange {
+    pub const SEED: &'static [u8] = b"exchange";
+    pub const VAULT_SEED: &'static [u8] = b"vault";
+    pub const FEE_VAULT_SEED: &'static [u8] = b"fees";
+    pub const INSURANCE_SEED: &'static [u8] = b"insurance";
+}

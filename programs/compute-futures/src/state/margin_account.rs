@@ -1,0 +1,181 @@
+use anchor_lang::prelude::*;
+use cfx_risk::position::Position;
+
+use crate::error::FuturesError;
+
+/// Futures series one margin account can hold at once.
+pub const MAX_POSITIONS: usize = 8;
+/// Resting orders one margin account can have at once.
+pub const MAX_ORDERS: usize = 32;
+
+/// A position in one market, with the lots its resting orders reserve.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PositionSlot {
+    /// Default = free slot.
+    pub market: Pubkey,
+    pub base_lots: i64,
+    /// Entry notional of the open position (long > 0), quote units.
+    pub entry_quote: i64,
+    /// PnL realized in this market so far, quote units (informative; already in collateral).
+    pub realized_pnl: i64,
+    /// Lots of resting bids and asks.
+    pub bid_lots: u64,
+    pub ask_lots: u64,
+    /// Resting orders in this market.
+    pub orders: u32,
+    pub _pad: u32,
+}
+
+impl PositionSlot {
+    pub fn position(&self) -> Position {
+        Position {
+            base_lots: self.base_lots,
+            entry_quote: self.entry_quote,
+        }
+    }
+
+    pub fn set_position(&mut self, p: Position) {
+        self.base_lots = p.base_lots;
+        self.entry_quote = p.entry_quote;
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.base_lots == 0 && self.entry_quote == 0 && self.orders == 0
+    }
+}
+
+/// A resting order of this account.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OrderSlot {
+    /// Book order id as [low, high] halves; 0 = free slot.
+    pub order_id: [u64; 2],
+    pub client_order_id: u64,
+    /// Index into `positions`.
+    pub position: u8,
+    /// 0 bid, 1 ask.
+    pub side: u8,
+    pub _pad: [u8; 6],
+}
+
+impl OrderSlot {
+    pub fn id(&self) -> u128 {
+        ((self.order_id[1] as u128) << 64) | self.order_id[0] as u128
+    }
+}
+
+/// A trader's margin account: collateral, positions in up to 8 series and up to 32 resting orders.
+/// Owned by `owner`; `delegate` may trade but never withdraw.
+#[account(zero_copy)]
+pub struct MarginAccount {
+    pub exchange: Pubkey,
+    pub owner: Pubkey,
+    pub delegate: Pubkey,
+    /// Collateral in quote native units; negative only after a loss larger than it (bad debt).
+    pub collateral: i64,
+    /// Compact id the book stores as the order owner.
+    pub id: u32,
+    pub number: u16,
+    pub bump: u8,
+    pub _pad: u8,
+    pub positions: [PositionSlot; MAX_POSITIONS],
+    pub orders: [OrderSlot; MAX_ORDERS],
+}
+
+impl MarginAccount {
+    pub const SEED: &'static [u8] = b"margin";
+
+    pub fn can_trade(&self, signer: &Pubkey) -> bool {
+        *signer == self.owner || (*signer == self.delegate && self.delegate != Pubkey::default())
+    }
+
+    pub fn find_position(&self, market: &Pubkey) -> Option<usize> {
+        self.positions.iter().position(|p| p.market == *market)
+    }
+
+    /// The slot for `market`, claiming a free one if needed.
+    pub fn position_slot(&mut self, market: &Pubkey) -> Result<usize> {
+        if let Some(i) = self.find_position(market) {
+            return Ok(i);
+        }
+        let i = self
+            .positions
+            .iter()
+            .position(|p| p.market == Pubkey::default())
+            .ok_or(FuturesError::TooManyPositions)?;
+        self.positions[i] = PositionSlot {
+            market: *market,
+            ..PositionSlot::default()
+        };
+        Ok(i)
+    }
+
+    /// Frees position slots with nothing in them.
+    pub fn release_idle_positions(&mut self) {
+        for p in self.positions.iter_mut() {
+            if p.market != Pubkey::default() && p.is_idle() {
+                *p = PositionSlot::default();
+            }
+        }
+    }
+
+    pub fn find_order(&self, order_id: u128) -> Option<usize> {
+        if order_id == 0 {
+            return None;
+        }
+        self.orders.iter().position(|o| o.id() == order_id)
+    }
+
+    pub fn find_client_order(&self, position: usize, client_order_id: u64) -> Option<usize> {
+        self.orders.iter().position(|o| {
+            o.id() != 0 && o.position as usize == position && o.client_order_id == client_order_id
+        })
+    }
+
+    /// Records a resting order and reserves its lots.
+    pub fn add_order(
+        &mut self,
+        position: usize,
+        side: u8,
+        order_id: u128,
+        client_order_id: u64,
+        lots: u64,
+    ) -> Result<()> {
+        let slot = self
+            .orders
+            .iter()
+            .position(|o| o.id() == 0)
+            .ok_or(FuturesError::TooManyOrders)?;
+        self.orders[slot] = OrderSlot {
+            order_id: [order_id as u64, (order_id >> 64) as u64],
+            client_order_id,
+            position: position as u8,
+            side,
+            _pad: [0; 6],
+        };
+        let p = &mut self.positions[position];
+        p.orders += 1;
+        if side == 0 {
+            p.bid_lots = p.bid_lots.checked_add(lots).ok_or(FuturesError::Overflow)?;
+        } else {
+            p.ask_lots = p.ask_lots.checked_add(lots).ok_or(FuturesError::Overflow)?;
+        }
+        Ok(())
+    }
+
+    /// Releases `lots` of a resting order's reservation; forgets the order when `closed`.
+    pub fn release_order(&mut self, slot: usize, lots: u64, closed: bool) {
+        let o = self.orders[slot];
+        let p = &mut self.positions[o.position as usize];
+        if o.side == 0 {
+            p.bid_lots = p.bid_lots.saturating_sub(lots);
+        } else {
+            p.ask_lots = p.ask_lots.saturating_sub(lots);
+        }
+        if closed {
+            p.orders = p.orders.saturating_sub(1);
+            self.orders[slot] = OrderSlot::default();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+use anchor_lang::prelude::*;
+use cfx_risk::margin::MarginParams;
+use cfx_risk::mark::MarkConfig;
+
+/// Lifecycle of a futures series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MarketStatus {
+    /// Any order.
+    Active = 0,
+    /// Only orders that reduce a position (after last-trade time, or set by the admin).
+    CloseOnly = 1,
+    /// Past expiry: no orders; waiting for the settlement price.
+    Expired = 2,
+    /// Settlement price fixed; positions are settled against it.
+    Settled = 3,
+}
+
+impl MarketStatus {
+    pub fn from_u8(v: u8) -> Option<MarketStatus> {
+        Some(match v {
+            0 => MarketStatus::Active,
+            1 => MarketStatus::CloseOnly,
+            2 => MarketStatus::Expired,
+            3 => MarketStatus::Settled,
+            _ => return None,
+        })
+    }
+}
+
+/// One dated futures series on a compute class.
+#[account(zero_copy)]
+pub struct Market {
+    pub exchange: Pubkey,
+    pub index: Pubkey,
+    /// compute-token class of the underlying.
+    pub class: Pubkey,
+    /// Delivery-window mint for physical delivery; default for cash-settled series.
+    pub delivery_mint: Pubkey,
+    /// Book account (both sides) and event-queue account.
+    pub book: Pubkey,
+    pub event_queue: Pubkey,
+    /// Name such as `H100-GPUH-2026W49`, zero-padded.
+    pub name: [u8; 24],
+    /// Compute base units per lot.
+    pub lot_size: u64,
+    /// 10^decimals of the class: base units per whole compute unit.
+    pub unit_scale: u64,
+    /// Quote native units of one tick on one lot.
+    pub tick_value: u64,
+    pub min_order_lots: u64,
+    pub max_position_lots: u64,
+    pub max_open_interest: u64,
+    /// Σ long lots over all accounts (makers counted when the crank applies their fills).
+    pub open_interest: u64,
+    pub initial_margin_bps: u64,
+    pub maintenance_margin_bps: u64,
+    pub pnl_weight_bps: u64,
+    /// Orders must be priced within this many bps of the mark.
+    pub price_band_bps: u64,
+    pub ema_period: u64,
+    pub mark_band_max_bps: u64,
+    pub mark_band_min_bps: u64,
+    pub mark_narrow_period: u64,
+    /// EMA of trade prices, in ticks.
+    pub ema_price: u64,
+    pub ema_time: i64,
+    pub last_trade_price: u64,
+    pub expiry_ts: i64,
+    pub last_trade_ts: i64,
+    pub volume_lots: u64,
+    pub status: u8,
+    pub bump: u8,
+    pub _pad: [u8; 6],
+}
+
+impl Market {
+    pub const SEED: &'static [u8] = b"market";
+
+    pub fn status(&self) -> MarketStatus {
+        MarketStatus::from_u8(self.status).unwrap_or(MarketStatus::Settled)
+    }
+
+    pub fn margin_params(&self) -> MarginParams {
+        MarginParams {
+            initial_bps: self.initial_margin_bps,
+            maintenance_bps: self.maintenance_margin_bps,
+            pnl_weight_bps: self.pnl_weight_bps,
+        }
+    }
+
+    pub fn mark_config(&self) -> MarkConfig {
+        MarkConfig {
+            ema_period: self.ema_period,
+            band_max_bps: self.mark_band_max_bps,
+            band_min_bps: self.mark_band_min_bps,
+            narrow_period: self.mark_narrow_period,
+        }
+    }
+}

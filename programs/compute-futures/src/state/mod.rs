@@ -1,0 +1,10 @@
+pub mod book;
+pub mod exchange;
+pub mod margin_account;
+pub mod market;
+pub mod price_index;
+
+pub use exchange::*;
+pub use margin_account::*;
+pub use market::*;
+pub use price_index::*;
