@@ -14,15 +14,13 @@ cargo test --workspace --locked
 
 echo "== SBF: build programs and the book harness"
 scripts/build-book-harness.sh
-programs=()
+# One program per build: building them together would unify compute-token's features with the
+# `cpi` (no-entrypoint) build that compute-futures links against.
 for dir in programs/*/; do
   [ -f "$dir/Cargo.toml" ] || continue
   name=$(basename "$dir")
-  programs+=(-p "$name" --features "$name/upstream-sbf")
+  "$sbf_tool/build.sh" -p "$name" --features "$name/upstream-sbf"
 done
-if [ ${#programs[@]} -gt 0 ]; then
-  "$sbf_tool/build.sh" "${programs[@]}"
-fi
 
 echo "== SBF: end-to-end tests against target/deploy"
 export CFX_CU_DIR="$CARGO_TARGET_DIR/cu"

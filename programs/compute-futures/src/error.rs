@@ -42,6 +42,8 @@ pub enum FuturesError {
     ZeroAmount,
     #[msg("Order size below the market minimum")]
     OrderTooSmall,
+    #[msg("Order size too large")]
+    InvalidQuantity,
     #[msg("Price outside the band around the mark price")]
     PriceOutsideBand,
     #[msg("Order would exceed the maximum position")]
@@ -104,7 +106,7 @@ impl From<cfx_book::BookError> for FuturesError {
     fn from(e: cfx_book::BookError) -> Self {
         use cfx_book::BookError as B;
         match e {
-            B::InvalidQuantity => FuturesError::OrderTooSmall,
+            B::InvalidQuantity => FuturesError::InvalidQuantity,
             B::InvalidPrice => FuturesError::PriceOutsideBand,
             B::PostOnlyWouldCross => FuturesError::PostOnlyWouldCross,
             B::WouldNotFill => FuturesError::WouldNotFill,

@@ -186,8 +186,11 @@ pub fn place(
             .checked_add(realized)
             .ok_or(FuturesError::Overflow)?;
         let after_long = p.base_lots.max(0) as u64;
-        t.market.open_interest = (t.market.open_interest + after_long)
-            .checked_sub(before_long)
+        t.market.open_interest = t
+            .market
+            .open_interest
+            .checked_add(after_long)
+            .and_then(|v| v.checked_sub(before_long))
             .ok_or(FuturesError::Overflow)?;
         if after_long > before_long {
             require!(

@@ -1,0 +1,552 @@
+//! Fixtures for the compute-futures program: an exchange on a compute-token class with a price
+//! index, one market, and traders with funded margin accounts.
+
+use crate::{
+    anchor_processor, compute_token as ct,
+    context::{Program, TestContext, TxError},
+    token::spl_token_id,
+};
+use anchor_lang::solana_program::system_instruction;
+use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
+use cfx_book::{Book, BookRef, EventQueue, Order};
+use compute_futures::{
+    accounts as acc, instruction as ins,
+    instructions::{FeeSchedule, IndexParams, MarketParams, OrderArgs},
+    state::{book::HEADER_LEN, Exchange, MarginAccount, Market, PriceIndex},
+};
+use solana_sdk::{
+    instruction::{AccountMeta, Instruction},
+    pubkey::Pubkey,
+    rent::Rent,
+    signature::Keypair,
+    signer::Signer,
+};
+
+pub const ID: Pubkey = compute_futures::ID;
+pub const T0: i64 = ct::T0;
+/// Collateral has 6 decimals: 1_000_000 = $1.
+pub const USD: u64 = 1_000_000;
+/// Index price of one H100-hour: $2.50.
+pub const INDEX_PRICE: u64 = 2_500_000;
+/// One tick on one lot is $0.0001, so $2.50 is 25_000 ticks.
+pub const TICK_VALUE: u64 = 100;
+pub const MID: u64 = 25_000;
+pub const BOOK_CAPACITY: usize = 256;
+pub const QUEUE_CAPACITY: usize = 128;
+
+pub fn program() -> Program {
+    Program {
+        name: "compute_futures",
+        id: ID,
+        processor: anchor_processor!(compute_futures::entry),
+    }
+}
+
+/// Anchor error code of a `FuturesError` variant.
+pub fn code(e: compute_futures::error::FuturesError) -> u32 {
+    e as u32 + anchor_lang::error::ERROR_CODE_OFFSET
+}
+
+pub fn pda(seeds: &[&[u8]]) -> Pubkey {
+    Pubkey::find_program_address(seeds, &ID).0
+}
+
+pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+pub fn order(side: u8, order_type: u8, price: u64, lots: u64) -> OrderArgs {
+    OrderArgs {
+        side,
+        order_type,
+        price,
+        lots,
+        client_order_id: 0,
+        time_in_force: 0,
+        reduce_only: false,
+        self_trade: 0,
+        match_limit: 16,
+    }
+}
+
+pub const BID: u8 = 0;
+pub const ASK: u8 = 1;
+pub const LIMIT: u8 = 0;
+pub const POST_ONLY: u8 = 1;
+pub const POST_ONLY_SLIDE: u8 = 2;
+pub const IOC: u8 = 3;
+pub const FOK: u8 = 4;
+pub const MARKET: u8 = 5;
+
+pub struct Trader {
+    pub owner: Keypair,
+    pub account: Pubkey,
+    pub tokens: Pubkey,
+}
+
+pub struct MarketFx {
+    pub key: Pubkey,
+    pub book: Pubkey,
+    pub queue: Pubkey,
+    pub expiry: i64,
+}
+
+pub struct Fx {
+    pub t: TestContext,
+    pub admin: Keypair,
+    pub mint: Pubkey,
+    pub exchange: Pubkey,
+    pub vault: Pubkey,
+    pub fee_vault: Pubkey,
+    pub insurance_vault: Pubkey,
+    pub class: Pubkey,
+    pub index: Pubkey,
+    pub publishers: Vec<Keypair>,
+    pub market: MarketFx,
+    pub fees: FeeSchedule,
+}
+
+pub fn default_fees() -> FeeSchedule {
+    FeeSchedule {
+        taker_fee_bps: 10,
+        maker_fee_bps: -2,
+        crank_reward: 100,
+    }
+}
+
+pub fn market_params(expiry: i64) -> MarketParams {
+    let mut name = [0u8; 24];
+    name[..16].copy_from_slice(b"H100-GPUH-2026W5");
+    MarketParams {
+        name,
+        lot_size: 1,
+        tick_value: TICK_VALUE,
+        min_order_lots: 1,
+        max_position_lots: 1_000,
+        max_open_interest: 5_000,
+        initial_margin_bps: 1_000,
+        maintenance_margin_bps: 650,
+        pnl_weight_bps: 5_000,
+        price_band_bps: 1_000,
+        ema_period: 300,
+        mark_band_max_bps: 1_000,
+        mark_band_min_bps: 50,
+        mark_narrow_period: 86_400,
+        last_trade_ts: expiry - 3_600,
+        expiry_ts: expiry,
+    }
+}
+
+impl Fx {
+    /// Registry and class in compute-token, then an exchange, an index with three publishers
+    /// quoting $2.50, and one market expiring in a week.
+    pub async fn new() -> Fx {
+        let mut t = TestContext::start(vec![ct::program(), program()]).await;
+        t.set_time(T0).await;
+        let admin = t.funded_keypair(100_000_000_000).await;
+        let bond_mint = t.create_mint(&spl_token_id(), 6).await;
+        let mut ctm = ct::Market {
+            t,
+            admin: admin.insecure_clone(),
+            bond_mint,
+            bond_program: spl_token_id(),
+            bond_decimals: 6,
+            registry: ct::registry_pda(),
+            vault: ct::vault_pda(&ct::registry_pda()),
+            init_cu: 0,
+        };
+        let i = ctm.initialize_registry_ix(&admin.pubkey());
+        ctm.t.send(&[i], &[&admin]).await.expect("registry");
+        let class = ctm
+            .create_class(ct::Market::class_args("H100-GPUH"))
+            .await
+            .expect("class")
+            .key;
+        let mut t = ctm.t;
+        let mint = t.create_mint(&spl_token_id(), 6).await;
+        let exchange = pda(&[Exchange::SEED, mint.as_ref()]);
+        let vault = pda(&[Exchange::VAULT_SEED, exchange.as_ref()]);
+        let fee_vault = pda(&[Exchange::FEE_VAULT_SEED, exchange.as_ref()]);
+        let insurance_vault = pda(&[Exchange::INSURANCE_SEED, exchange.as_ref()]);
+        let fees = default_fees();
+        let i = ix(
+            acc::CreateExchange {
+                admin: admin.pubkey(),
+                collateral_mint: mint,
+                exchange,
+                collateral_vault: vault,
+                fee_vault,
+                insurance_vault,
+                token_program: spl_token_id(),
+                system_program: anchor_lang::system_program::ID,
+            },
+            ins::CreateExchange { fees },
+        );
+        t.send(&[i], &[&admin]).await.expect("create exchange");
+        let publishers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+        let index = pda(&[PriceIndex::SEED, exchange.as_ref(), class.as_ref()]);
+        let i = ix(
+            acc::CreatePriceIndex {
+                admin: admin.pubkey(),
+                exchange,
+                class,
+                index,
+                system_program: anchor_lang::system_program::ID,
+            },
+            ins::CreatePriceIndex {
+                params: IndexParams {
+                    publishers: publishers.iter().map(|k| k.pubkey()).collect(),
+                    min_publishers: 2,
+                    max_staleness: 60,
+                    max_conf_bps: 200,
+                    twap_interval: 60,
+                },
+            },
+        );
+        t.send(&[i], &[&admin]).await.expect("create index");
+        let mut fx = Fx {
+            t,
+            admin,
+            mint,
+            exchange,
+            vault,
+            fee_vault,
+            insurance_vault,
+            class,
+            index,
+            publishers,
+            market: MarketFx {
+                key: Pubkey::default(),
+                book: Pubkey::default(),
+                queue: Pubkey::default(),
+                expiry: 0,
+            },
+            fees,
+        };
+        fx.publish_all(INDEX_PRICE).await;
+        fx.market = fx
+            .create_market(T0 + 7 * 86_400)
+            .await
+            .expect("create market");
+        fx
+    }
+
+    pub fn publish_ix(&self, publisher: &Pubkey, price: u64, conf: u64, time: i64) -> Instruction {
+        ix(
+            acc::PublishPrice {
+                publisher: *publisher,
+                index: self.index,
+            },
+            ins::PublishPrice {
+                price,
+                conf,
+                publish_time: time,
+            },
+        )
+    }
+
+    /// Every publisher quotes `price` now.
+    pub async fn publish_all(&mut self, price: u64) {
+        let now = self.t.now().await;
+        for k in 0..self.publishers.len() {
+            let p = self.publishers[k].insecure_clone();
+            let i = self.publish_ix(&p.pubkey(), price, price / 1_000, now);
+            self.t.send(&[i], &[&p]).await.expect("publish");
+        }
+    }
+
+    /// Moves the clock and has every publisher quote `price` at the new time.
+    pub async fn advance(&mut self, seconds: i64, price: u64) {
+        let now = self.t.now().await;
+        self.t.set_time(now + seconds).await;
+        self.publish_all(price).await;
+    }
+
+    /// Creates a market and its book and event-queue accounts.
+    pub async fn create_market(&mut self, expiry: i64) -> Result<MarketFx, TxError> {
+        self.create_market_with(market_params(expiry), BOOK_CAPACITY, QUEUE_CAPACITY)
+            .await
+    }
+
+    pub async fn create_market_with(
+        &mut self,
+        params: MarketParams,
+        book_capacity: usize,
+        queue_capacity: usize,
+    ) -> Result<MarketFx, TxError> {
+        let book = Keypair::new();
+        let queue = Keypair::new();
+        let payer = self.t.payer_key();
+        let book_len = HEADER_LEN + Book::size_for(book_capacity);
+        let queue_len = HEADER_LEN + EventQueue::size_for(queue_capacity);
+        let market = pda(&[
+            Market::SEED,
+            self.exchange.as_ref(),
+            self.class.as_ref(),
+            &params.expiry_ts.to_le_bytes(),
+        ]);
+        let ixs = [
+            system_instruction::create_account(
+                &payer,
+                &book.pubkey(),
+                Rent::default().minimum_balance(book_len),
+                book_len as u64,
+                &ID,
+            ),
+            system_instruction::create_account(
+                &payer,
+                &queue.pubkey(),
+                Rent::default().minimum_balance(queue_len),
+                queue_len as u64,
+                &ID,
+            ),
+            ix(
+                acc::CreateMarket {
+                    admin: self.admin.pubkey(),
+                    exchange: self.exchange,
+                    class: self.class,
+                    index: self.index,
+                    delivery_window: None,
+                    market,
+                    book: book.pubkey(),
+                    event_queue: queue.pubkey(),
+                    system_program: anchor_lang::system_program::ID,
+                },
+                ins::CreateMarket { params },
+            ),
+        ];
+        let admin = self.admin.insecure_clone();
+        self.t.send(&ixs, &[&admin, &book, &queue]).await?;
+        Ok(MarketFx {
+            key: market,
+            book: book.pubkey(),
+            queue: queue.pubkey(),
+            expiry: params.expiry_ts,
+        })
+    }
+
+    pub fn margin_pda(&self, owner: &Pubkey, number: u16) -> Pubkey {
+        pda(&[
+            MarginAccount::SEED,
+            self.exchange.as_ref(),
+            owner.as_ref(),
+            &number.to_le_bytes(),
+        ])
+    }
+
+    /// A trader with a margin account holding `deposit` of collateral.
+    pub async fn trader(&mut self, deposit: u64) -> Trader {
+        let owner = self.t.funded_keypair(1_000_000_000).await;
+        let tokens = self
+            .t
+            .create_token_account(&spl_token_id(), &self.mint, &owner.pubkey())
+            .await;
+        self.t
+            .mint_tokens(&spl_token_id(), &self.mint, &tokens, 1_000_000 * USD)
+            .await;
+        let account = self.margin_pda(&owner.pubkey(), 0);
+        let i = ix(
+            acc::CreateMarginAccount {
+                owner: owner.pubkey(),
+                exchange: self.exchange,
+                account,
+                system_program: anchor_lang::system_program::ID,
+            },
+            ins::CreateMarginAccount { number: 0 },
+        );
+        self.t
+            .send(&[i], &[&owner])
+            .await
+            .expect("create margin account");
+        let tr = Trader {
+            owner,
+            account,
+            tokens,
+        };
+        if deposit > 0 {
+            self.deposit(&tr, deposit).await.expect("deposit");
+        }
+        tr
+    }
+
+    pub fn deposit_ix(&self, tr: &Trader, amount: u64) -> Instruction {
+        ix(
+            acc::Deposit {
+                depositor: tr.owner.pubkey(),
+                exchange: self.exchange,
+                account: tr.account,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                source: tr.tokens,
+                token_program: spl_token_id(),
+            },
+            ins::Deposit { amount },
+        )
+    }
+
+    pub async fn deposit(&mut self, tr: &Trader, amount: u64) -> Result<u64, TxError> {
+        let i = self.deposit_ix(tr, amount);
+        self.t.send(&[i], &[&tr.owner]).await
+    }
+
+    pub fn withdraw_ix(&self, tr: &Trader, signer: &Pubkey, amount: u64) -> Instruction {
+        let mut i = ix(
+            acc::Withdraw {
+                owner: *signer,
+                exchange: self.exchange,
+                account: tr.account,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                destination: tr.tokens,
+                token_program: spl_token_id(),
+            },
+            ins::Withdraw { amount },
+        );
+        i.accounts
+            .push(AccountMeta::new_readonly(self.market.key, false));
+        i.accounts
+            .push(AccountMeta::new_readonly(self.index, false));
+        i
+    }
+
+    pub fn place_accounts(&self, tr: &Trader, signer: &Pubkey) -> acc::PlaceOrder {
+        acc::PlaceOrder {
+            signer: *signer,
+            exchange: self.exchange,
+            account: tr.account,
+            market: self.market.key,
+            index: self.index,
+            book: self.market.book,
+            event_queue: self.market.queue,
+        }
+    }
+
+    pub fn place_ix(&self, tr: &Trader, args: OrderArgs) -> Instruction {
+        ix(
+            self.place_accounts(tr, &tr.owner.pubkey()),
+            ins::PlaceOrder { args },
+        )
+    }
+
+    pub async fn place(&mut self, tr: &Trader, args: OrderArgs) -> Result<u64, TxError> {
+        let i = self.place_ix(tr, args);
+        self.t.send(&[i], &[&tr.owner]).await
+    }
+
+    pub fn cancel_accounts(&self, tr: &Trader) -> acc::CancelOrder {
+        acc::CancelOrder {
+            signer: tr.owner.pubkey(),
+            account: tr.account,
+            market: self.market.key,
+            book: self.market.book,
+        }
+    }
+
+    pub fn crank_ix(&self, makers: &[Pubkey], reward_to: &Pubkey, limit: u16) -> Instruction {
+        let mut i = ix(
+            acc::ConsumeEvents {
+                exchange: self.exchange,
+                market: self.market.key,
+                event_queue: self.market.queue,
+                reward_account: *reward_to,
+            },
+            ins::ConsumeEvents { limit },
+        );
+        for m in makers {
+            i.accounts.push(AccountMeta::new(*m, false));
+        }
+        i
+    }
+
+    pub async fn crank(
+        &mut self,
+        makers: &[Pubkey],
+        reward_to: &Pubkey,
+        limit: u16,
+    ) -> Result<u64, TxError> {
+        let i = self.crank_ix(makers, reward_to, limit);
+        self.t.send(&[i], &[]).await
+    }
+
+    pub async fn margin(&mut self, key: &Pubkey) -> MarginAccount {
+        let data = self.t.account(key).await.expect("margin account").data;
+        bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<MarginAccount>()])
+    }
+
+    pub async fn market_state(&mut self) -> Market {
+        let key = self.market.key;
+        let data = self.t.account(&key).await.expect("market").data;
+        bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<Market>()])
+    }
+
+    pub async fn index_state(&mut self) -> PriceIndex {
+        let key = self.index;
+        let data = self.t.account(&key).await.expect("index").data;
+        bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<PriceIndex>()])
+    }
+
+    pub async fn exchange_state(&mut self) -> Exchange {
+        let key = self.exchange;
+        let data = self.t.account(&key).await.expect("exchange").data;
+        Exchange::try_deserialize(&mut data.as_slice()).expect("exchange state")
+    }
+
+    /// Resting orders (bids, asks), best first.
+    pub async fn book_orders(&mut self) -> (Vec<Order>, Vec<Order>) {
+        let key = self.market.book;
+        let data = self.t.account(&key).await.expect("book").data;
+        let payload = &data[HEADER_LEN..];
+        let n = payload.len() / 8 * 8;
+        let mut words = vec![0u64; n / 8];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words).copy_from_slice(&payload[..n]);
+        let book = BookRef::load(bytemuck::cast_slice(&words)).expect("book");
+        (book.bids.iter().collect(), book.asks.iter().collect())
+    }
+
+    /// Events waiting for the crank.
+    pub async fn queue_len(&mut self) -> usize {
+        let key = self.market.queue;
+        let mut data = self.t.account(&key).await.expect("queue").data;
+        let mut words = vec![0u64; (data.len() - HEADER_LEN) / 8];
+        let n = words.len() * 8;
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)
+            .copy_from_slice(&data[HEADER_LEN..HEADER_LEN + n]);
+        data.clear();
+        EventQueue::load(bytemuck::cast_slice_mut(&mut words))
+            .expect("queue")
+            .len()
+    }
+
+    /// Solvency identity: the collateral vault holds every account's collateral minus the entry
+    /// notional of its positions (zero-sum across accounts once the crank has run), plus fees,
+    /// reserved rebates and the crank pool.
+    pub async fn assert_solvent(&mut self, accounts: &[Pubkey]) {
+        let vault = self.t.token_balance(&self.vault.clone()).await as i128;
+        let ex = self.exchange_state().await;
+        let mut sum: i128 = 0;
+        let mut base: i128 = 0;
+        for a in accounts {
+            let m = self.margin(a).await;
+            sum += m.collateral as i128;
+            for p in m.positions.iter() {
+                sum -= p.entry_quote as i128;
+                base += p.base_lots as i128;
+            }
+        }
+        assert_eq!(
+            self.queue_len().await,
+            0,
+            "solvency is checked with an empty queue"
+        );
+        assert_eq!(base, 0, "positions do not sum to zero");
+        assert_eq!(
+            vault,
+            sum + ex.fees_accrued as i128 + ex.rebates_reserved as i128 + ex.crank_pool as i128,
+            "vault does not match collateral + fees + rebates + crank pool"
+        );
+    }
+}

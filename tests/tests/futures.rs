@@ -1,0 +1,592 @@
+//! compute-futures end to end: trading scenarios, collateral, oracle and negative cases. Runs
+//! natively and, with SBF_OUT_DIR set, against the SBF binaries.
+
+use cfx_tests::futures::*;
+use cfx_tests::{error_code, TxError};
+use compute_futures::error::FuturesError as E;
+use compute_futures::instructions::OrderArgs;
+use solana_sdk::{instruction::AccountMeta, pubkey::Pubkey, signature::Keypair, signer::Signer};
+
+fn assert_err(r: Result<u64, TxError>, e: E) {
+    match r {
+        Ok(_) => panic!("expected {e:?}, the transaction succeeded"),
+        Err(err) => assert_eq!(
+            error_code(&err),
+            Some(code(e)),
+            "expected {e:?}, got {err:?}"
+        ),
+    }
+}
+
+/// Keys whose state a refused instruction must leave untouched.
+fn watched(fx: &Fx, traders: &[&Trader]) -> Vec<Pubkey> {
+    let mut v = vec![
+        fx.exchange,
+        fx.vault,
+        fx.market.key,
+        fx.market.book,
+        fx.market.queue,
+        fx.index,
+    ];
+    v.extend(traders.iter().map(|t| t.account));
+    v
+}
+
+async fn refused(
+    fx: &mut Fx,
+    traders: &[&Trader],
+    ixs: &[solana_sdk::instruction::Instruction],
+    signers: &[&Keypair],
+    e: E,
+) {
+    let keys = watched(fx, traders);
+    let before = fx.t.snapshot(&keys).await;
+    assert_err(fx.t.send(ixs, signers).await, e);
+    assert_eq!(
+        fx.t.snapshot(&keys).await,
+        before,
+        "refused {e:?} changed state"
+    );
+}
+
+#[tokio::test]
+async fn two_traders_cross_and_the_crank_credits_the_maker() {
+    let mut fx = Fx::new().await;
+    let maker = fx.trader(10_000 * USD).await;
+    let taker = fx.trader(10_000 * USD).await;
+    let cranker = fx.trader(0).await;
+
+    // Maker: 10 lots post-only at $2.51; taker lifts 4 of them.
+    fx.place(&maker, order(ASK, POST_ONLY, 25_100, 10))
+        .await
+        .unwrap();
+    let (_, asks) = fx.book_orders().await;
+    assert_eq!((asks.len(), asks[0].lots, asks[0].price), (1, 10, 25_100));
+    let m = fx.margin(&maker.account).await;
+    assert_eq!(m.positions[0].ask_lots, 10);
+
+    fx.place(&taker, order(BID, IOC, 25_100, 4)).await.unwrap();
+    // Taker side is final at once: long 4 at 4 × 25_100 × 100 = 10_040_000 ($10.04).
+    let notional: i64 = 4 * 25_100 * TICK_VALUE as i64;
+    let taker_fee = notional / 1_000; // 10 bps, exact here
+    let rebate = notional * 2 / 10_000;
+    let t = fx.margin(&taker.account).await;
+    assert_eq!(
+        (t.positions[0].base_lots, t.positions[0].entry_quote),
+        (4, notional)
+    );
+    assert_eq!(t.collateral, (10_000 * USD) as i64 - taker_fee - 100);
+    let ex = fx.exchange_state().await;
+    assert_eq!(ex.fees_accrued as i64, taker_fee - rebate);
+    assert_eq!(ex.rebates_reserved as i64, rebate);
+    assert_eq!(ex.crank_pool, 100);
+    assert_eq!(fx.queue_len().await, 1);
+    // The maker is not credited until the crank runs.
+    assert_eq!(fx.margin(&maker.account).await.positions[0].base_lots, 0);
+
+    fx.crank(&[maker.account], &cranker.account, 16)
+        .await
+        .unwrap();
+    let m = fx.margin(&maker.account).await;
+    assert_eq!(
+        (m.positions[0].base_lots, m.positions[0].entry_quote),
+        (-4, -notional)
+    );
+    assert_eq!(m.positions[0].ask_lots, 6);
+    assert_eq!(m.collateral, (10_000 * USD) as i64 + rebate);
+    assert_eq!(fx.margin(&cranker.account).await.collateral, 100);
+    let ex = fx.exchange_state().await;
+    assert_eq!((ex.rebates_reserved, ex.crank_pool), (0, 0));
+    let market = fx.market_state().await;
+    assert_eq!(market.open_interest, 4);
+    assert_eq!(market.last_trade_price, 25_100);
+    fx.assert_solvent(&[maker.account, taker.account, cranker.account])
+        .await;
+}
+
+#[tokio::test]
+async fn maker_filled_across_levels_then_closed_with_realized_pnl() {
+    let mut fx = Fx::new().await;
+    let maker = fx.trader(10_000 * USD).await;
+    let taker = fx.trader(10_000 * USD).await;
+    for (p, l) in [(25_050, 2), (25_100, 3), (25_200, 5)] {
+        fx.place(&maker, order(ASK, LIMIT, p, l)).await.unwrap();
+    }
+    // Taker buys 7: 2 @ 25_050, 3 @ 25_100, 2 @ 25_200; its limit order rests nothing.
+    fx.place(&taker, order(BID, LIMIT, 25_200, 7))
+        .await
+        .unwrap();
+    let value = (2 * 25_050 + 3 * 25_100 + 2 * 25_200) * TICK_VALUE as i64;
+    let t = fx.margin(&taker.account).await;
+    assert_eq!(
+        (t.positions[0].base_lots, t.positions[0].entry_quote),
+        (7, value)
+    );
+    assert_eq!(fx.queue_len().await, 3);
+    let (_, asks) = fx.book_orders().await;
+    assert_eq!(
+        asks.iter().map(|o| (o.price, o.lots)).collect::<Vec<_>>(),
+        vec![(25_200, 3)]
+    );
+    fx.crank(&[maker.account], &taker.account, 16)
+        .await
+        .unwrap();
+    let m = fx.margin(&maker.account).await;
+    assert_eq!(
+        (m.positions[0].base_lots, m.positions[0].entry_quote),
+        (-7, -value)
+    );
+    assert_eq!(
+        m.orders.iter().filter(|o| o.id() != 0).count(),
+        1,
+        "two maker orders left the book"
+    );
+
+    // The taker sells 7 back to a new bid at 25_150: realizes 7 × 25_150 × 100 − value.
+    let other = fx.trader(10_000 * USD).await;
+    fx.place(&other, order(BID, POST_ONLY, 25_150, 7))
+        .await
+        .unwrap();
+    let before = fx.margin(&taker.account).await.collateral;
+    fx.place(&taker, order(ASK, IOC, 25_150, 7)).await.unwrap();
+    let t = fx.margin(&taker.account).await;
+    let proceeds = 7 * 25_150 * TICK_VALUE as i64;
+    let fee = (proceeds + 999) / 1_000;
+    assert_eq!(
+        t.positions[0].market,
+        Pubkey::default(),
+        "a flat position frees its slot"
+    );
+    assert_eq!(t.collateral, before + (proceeds - value) - fee - 100);
+    fx.crank(&[other.account], &taker.account, 16)
+        .await
+        .unwrap();
+    fx.assert_solvent(&[maker.account, taker.account, other.account])
+        .await;
+}
+
+#[tokio::test]
+async fn order_types_and_self_trade_prevention() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(10_000 * USD).await;
+    let b = fx.trader(10_000 * USD).await;
+    fx.place(&a, order(ASK, POST_ONLY, 25_100, 5))
+        .await
+        .unwrap();
+    fx.place(&a, order(BID, POST_ONLY, 24_900, 5))
+        .await
+        .unwrap();
+    // Post-only that would cross is refused; slide re-prices behind the best ask.
+    let w = [&a, &b];
+    let i = fx.place_ix(&b, order(BID, POST_ONLY, 25_100, 1));
+    refused(&mut fx, &w, &[i], &[&b.owner], E::PostOnlyWouldCross).await;
+    fx.place(&b, order(BID, POST_ONLY_SLIDE, 25_150, 1))
+        .await
+        .unwrap();
+    let (bids, _) = fx.book_orders().await;
+    assert_eq!(bids[0].price, 25_099);
+    // FOK larger than the ask is refused, unchanged.
+    let i = fx.place_ix(&b, order(BID, FOK, 25_100, 6));
+    refused(&mut fx, &w, &[i], &[&b.owner], E::WouldNotFill).await;
+    // Abort self-trade: a's own bid would hit its own ask.
+    let mut o = order(BID, IOC, 25_100, 1);
+    o.self_trade = 2;
+    let i = fx.place_ix(&a, o);
+    refused(&mut fx, &w, &[i], &[&a.owner], E::SelfTrade).await;
+    // Decrement-take: nothing trades, both shrink.
+    o.self_trade = 0;
+    fx.place(&a, o).await.unwrap();
+    let (_, asks) = fx.book_orders().await;
+    assert_eq!(asks[0].lots, 4);
+    assert_eq!(fx.margin(&a.account).await.positions[0].base_lots, 0);
+    fx.crank(&[a.account], &b.account, 16).await.unwrap();
+    assert_eq!(fx.margin(&a.account).await.positions[0].ask_lots, 4);
+    // Market order: IOC limited to the band edge (mark + 10%).
+    fx.place(&b, order(BID, MARKET, 0, 4)).await.unwrap();
+    assert_eq!(fx.margin(&b.account).await.positions[0].base_lots, 4);
+    // Resting order with time in force expires and is removed when met.
+    let mut gtd = order(ASK, POST_ONLY, 25_500, 2);
+    gtd.time_in_force = 30;
+    fx.place(&a, gtd).await.unwrap();
+    fx.advance(31, INDEX_PRICE).await;
+    fx.place(&b, order(BID, IOC, 25_500, 2)).await.unwrap();
+    assert_eq!(
+        fx.margin(&b.account).await.positions[0].base_lots,
+        4,
+        "the expired ask did not trade"
+    );
+    fx.crank(&[a.account], &b.account, 16).await.unwrap();
+    let (bids, asks) = fx.book_orders().await;
+    assert!(asks.is_empty());
+    assert_eq!(bids.len(), 2);
+    fx.assert_solvent(&[a.account, b.account]).await;
+}
+
+#[tokio::test]
+async fn cancels_by_id_client_id_all_and_batch_replace() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(10_000 * USD).await;
+    let mut ids = Vec::new();
+    for (i, p) in [24_800u64, 24_850, 24_900].iter().enumerate() {
+        let mut o = order(BID, POST_ONLY, *p, 2);
+        o.client_order_id = 10 + i as u64;
+        fx.place(&a, o).await.unwrap();
+    }
+    let (bids, _) = fx.book_orders().await;
+    ids.extend(bids.iter().map(|o| o.order_id));
+    // Duplicate client id refused.
+    let mut dup = order(BID, POST_ONLY, 24_700, 1);
+    dup.client_order_id = 10;
+    let i = fx.place_ix(&a, dup);
+    refused(&mut fx, &[&a], &[i], &[&a.owner], E::DuplicateClientOrderId).await;
+    // Cancel by id (the best, 24_900), then by client id 10 (24_800).
+    let i = ix(
+        fx.cancel_accounts(&a),
+        compute_futures::instruction::CancelOrder { order_id: ids[0] },
+    );
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let i = ix(
+        fx.cancel_accounts(&a),
+        compute_futures::instruction::CancelOrderByClientId {
+            client_order_id: 10,
+        },
+    );
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let (bids, _) = fx.book_orders().await;
+    assert_eq!(
+        bids.iter().map(|o| o.price).collect::<Vec<_>>(),
+        vec![24_850]
+    );
+    assert_eq!(fx.margin(&a.account).await.positions[0].bid_lots, 2);
+    // Unknown id refused, unchanged.
+    let i = ix(
+        fx.cancel_accounts(&a),
+        compute_futures::instruction::CancelOrder { order_id: ids[0] },
+    );
+    refused(&mut fx, &[&a], &[i], &[&a.owner], E::OrderNotFound).await;
+    // Cancel-all-and-place: one order replaced by a two-sided quote.
+    let quotes = vec![
+        order(BID, POST_ONLY, 24_950, 3),
+        order(ASK, POST_ONLY, 25_050, 3),
+    ];
+    let i = ix(
+        fx.place_accounts(&a, &a.owner.pubkey()),
+        compute_futures::instruction::CancelAllAndPlace { orders: quotes },
+    );
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let (bids, asks) = fx.book_orders().await;
+    assert_eq!(
+        (bids.len(), asks.len(), bids[0].price, asks[0].price),
+        (1, 1, 24_950, 25_050)
+    );
+    let m = fx.margin(&a.account).await;
+    assert_eq!((m.positions[0].bid_lots, m.positions[0].ask_lots), (3, 3));
+    // Cancel all.
+    let i = ix(
+        fx.cancel_accounts(&a),
+        compute_futures::instruction::CancelAllOrders {},
+    );
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let (bids, asks) = fx.book_orders().await;
+    assert!(bids.is_empty() && asks.is_empty());
+    let m = fx.margin(&a.account).await;
+    assert_eq!(m.positions[0].market, Pubkey::default());
+    assert!(m.orders.iter().all(|o| o.id() == 0));
+}
+
+#[tokio::test]
+async fn collateral_withdraw_respects_initial_margin_and_delegate_cannot_withdraw() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    // a goes long 100 lots at $2.50: notional $250, initial margin 10% = $25.
+    fx.place(&b, order(ASK, POST_ONLY, MID, 100)).await.unwrap();
+    fx.place(&a, order(BID, IOC, MID, 100)).await.unwrap();
+    fx.crank(&[b.account], &a.account, 16).await.unwrap();
+    let c = fx.margin(&a.account).await.collateral as u64;
+    // Everything above the requirement can go; one unit more cannot.
+    let req = 100 * MID * TICK_VALUE / 10;
+    let i = fx.withdraw_ix(&a, &a.owner.pubkey(), c - req + 1);
+    refused(&mut fx, &[&a], &[i], &[&a.owner], E::InsufficientMargin).await;
+    let i = fx.withdraw_ix(&a, &a.owner.pubkey(), c - req);
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    assert_eq!(fx.margin(&a.account).await.collateral as u64, req);
+    // A delegate may trade but not withdraw.
+    let d = Keypair::new();
+    let i = ix(
+        compute_futures::accounts::SetDelegate {
+            owner: a.owner.pubkey(),
+            account: a.account,
+        },
+        compute_futures::instruction::SetDelegate {
+            delegate: d.pubkey(),
+        },
+    );
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let i = fx.withdraw_ix(&a, &d.pubkey(), 1);
+    let keys = watched(&fx, &[&a]);
+    let before = fx.t.snapshot(&keys).await;
+    assert!(fx.t.send(&[i], &[&d]).await.is_err());
+    assert_eq!(fx.t.snapshot(&keys).await, before);
+    let i = ix(
+        fx.place_accounts(&a, &d.pubkey()),
+        compute_futures::instruction::PlaceOrder {
+            args: order(ASK, IOC, MID, 1),
+        },
+    );
+    // No bid left: the IOC simply does nothing, but it is accepted from the delegate.
+    fx.t.send(&[i], &[&d]).await.unwrap();
+    // A stranger may not.
+    let s = Keypair::new();
+    let i = ix(
+        fx.place_accounts(&a, &s.pubkey()),
+        compute_futures::instruction::PlaceOrder {
+            args: order(ASK, IOC, MID, 1),
+        },
+    );
+    refused(&mut fx, &[&a], &[i], &[&s], E::NotAuthorized).await;
+    // Unrealized profit is not withdrawable: the index jumps 50%, the band drags the mark up with
+    // it (a's long is $87.50 in profit), yet nothing more can leave.
+    fx.advance(10, INDEX_PRICE * 3 / 2).await;
+    let idx_ticks = MID * 3 / 2;
+    assert!(fx.margin(&a.account).await.positions[0].base_lots == 100 && idx_ticks > MID);
+    let i = fx.withdraw_ix(&a, &a.owner.pubkey(), 1);
+    refused(&mut fx, &[&a], &[i], &[&a.owner], E::InsufficientMargin).await;
+}
+
+#[tokio::test]
+async fn oracle_refusals() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    // Unauthorized publisher.
+    let stranger = Keypair::new();
+    let now = fx.t.now().await;
+    let i = fx.publish_ix(&stranger.pubkey(), INDEX_PRICE, 10, now);
+    refused(&mut fx, &[&a], &[i], &[&stranger], E::NotPublisher).await;
+    // A quote from the future, and one older than the publisher's last.
+    let p0 = fx.publishers[0].insecure_clone();
+    let i = fx.publish_ix(&p0.pubkey(), INDEX_PRICE, 10, now + 5);
+    refused(&mut fx, &[&a], &[i], &[&p0], E::InvalidQuote).await;
+    let i = fx.publish_ix(&p0.pubkey(), INDEX_PRICE, 10, now - 5);
+    refused(&mut fx, &[&a], &[i], &[&p0], E::QuoteOutOfOrder).await;
+    // Stale: two minutes without quotes, orders are refused.
+    fx.t.set_time(now + 120).await;
+    let i = fx.place_ix(&a, order(BID, POST_ONLY, MID, 1));
+    refused(&mut fx, &[&a], &[i], &[&a.owner], E::StaleOracle).await;
+    // One fresh publisher is not enough (two required): the quote is stored, the index not updated.
+    let i = fx.publish_ix(&p0.pubkey(), INDEX_PRICE, 10, now + 120);
+    fx.t.send(&[i], &[&p0]).await.unwrap();
+    assert_eq!(fx.index_state().await.last_update, now);
+    let i = fx.place_ix(&a, order(BID, POST_ONLY, MID, 1));
+    refused(&mut fx, &[&a], &[i], &[&a.owner], E::StaleOracle).await;
+    // Wide confidence keeps the index stale too: with p0 tight and p1, p2 at 5%, the median
+    // confidence is 2.5% (two quotes) and then 5% (three), both above the 2% limit.
+    let p1 = fx.publishers[1].insecure_clone();
+    let p2 = fx.publishers[2].insecure_clone();
+    for p in [&p1, &p2] {
+        let i = fx.publish_ix(&p.pubkey(), INDEX_PRICE, INDEX_PRICE * 5 / 100, now + 120);
+        fx.t.send(&[i], &[p]).await.unwrap();
+    }
+    assert_eq!(fx.index_state().await.last_update, now);
+    // Tight quotes bring it back; trading resumes; the TWAP has the history.
+    fx.advance(1, INDEX_PRICE).await;
+    fx.place(&a, order(BID, POST_ONLY, MID, 1)).await.unwrap();
+    let idx = fx.index_state().await;
+    assert_eq!(idx.price, INDEX_PRICE);
+    assert_eq!(idx.twap.twap_recent(now + 121, 60), Ok(INDEX_PRICE));
+}
+
+#[tokio::test]
+async fn negative_cases_leave_everything_unchanged() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    fx.place(&b, order(ASK, POST_ONLY, 25_100, 5))
+        .await
+        .unwrap();
+    let w = [&a, &b];
+    // Price outside the 10% band around the mark, zero-sized and overflow-sized orders.
+    for (args, e) in [
+        (order(BID, LIMIT, MID * 2, 1), E::PriceOutsideBand),
+        (order(BID, LIMIT, MID / 2, 1), E::PriceOutsideBand),
+        (order(BID, LIMIT, u64::MAX, 1), E::PriceOutsideBand),
+        (order(BID, LIMIT, MID, 0), E::OrderTooSmall),
+        (order(BID, POST_ONLY, MID, u64::MAX), E::InvalidQuantity),
+        (order(BID, POST_ONLY, MID, 2_000), E::PositionLimit),
+        (
+            OrderArgs {
+                side: 7,
+                ..order(BID, LIMIT, MID, 1)
+            },
+            E::InvalidOrder,
+        ),
+        (
+            OrderArgs {
+                order_type: 9,
+                ..order(BID, LIMIT, MID, 1)
+            },
+            E::InvalidOrder,
+        ),
+        (
+            OrderArgs {
+                reduce_only: true,
+                ..order(BID, IOC, MID, 1)
+            },
+            E::ReduceOnlyWouldIncrease,
+        ),
+        (
+            OrderArgs {
+                reduce_only: true,
+                ..order(BID, POST_ONLY, MID, 1)
+            },
+            E::ReduceOnlyCannotRest,
+        ),
+    ] {
+        let i = fx.place_ix(&a, args);
+        refused(&mut fx, &w, &[i], &[&a.owner], e).await;
+    }
+    // Not enough collateral for the initial margin: $1 cannot carry 10 lots ($2.50 required).
+    let poor = fx.trader(USD).await;
+    let i = fx.place_ix(&poor, order(BID, POST_ONLY, MID, 10));
+    refused(
+        &mut fx,
+        &[&poor],
+        &[i],
+        &[&poor.owner],
+        E::InsufficientMargin,
+    )
+    .await;
+    // Substituted accounts: another market's book and queue, another account's margin account.
+    let other = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
+    let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
+    accs.book = other.book;
+    let i = ix(
+        accs,
+        compute_futures::instruction::PlaceOrder {
+            args: order(BID, IOC, 25_100, 1),
+        },
+    );
+    refused(&mut fx, &w, &[i], &[&a.owner], anchor_constraint()).await;
+    let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
+    accs.event_queue = other.queue;
+    let i = ix(
+        accs,
+        compute_futures::instruction::PlaceOrder {
+            args: order(BID, IOC, 25_100, 1),
+        },
+    );
+    refused(&mut fx, &w, &[i], &[&a.owner], anchor_constraint()).await;
+    let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
+    accs.account = b.account;
+    let i = ix(
+        accs,
+        compute_futures::instruction::PlaceOrder {
+            args: order(BID, IOC, 25_100, 1),
+        },
+    );
+    refused(&mut fx, &w, &[i], &[&a.owner], E::NotAuthorized).await;
+    // The book passed as the event queue too.
+    let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
+    accs.event_queue = fx.market.book;
+    let i = ix(
+        accs,
+        compute_futures::instruction::PlaceOrder {
+            args: order(BID, IOC, 25_100, 1),
+        },
+    );
+    let keys = watched(&fx, &w);
+    let before = fx.t.snapshot(&keys).await;
+    assert!(fx.t.send(&[i], &[&a.owner]).await.is_err());
+    assert_eq!(fx.t.snapshot(&keys).await, before);
+    // Paused exchange: no orders, no deposits; then unpaused.
+    let admin = fx.admin.insecure_clone();
+    let pause = |p: bool| {
+        ix(
+            compute_futures::accounts::UpdateExchange {
+                admin: admin.pubkey(),
+                exchange: fx.exchange,
+            },
+            compute_futures::instruction::UpdateExchange {
+                fees: None,
+                paused: Some(p),
+            },
+        )
+    };
+    let (on, off) = (pause(true), pause(false));
+    fx.t.send(&[on], &[&admin]).await.unwrap();
+    let i = fx.place_ix(&a, order(BID, IOC, 25_100, 1));
+    refused(&mut fx, &w, &[i], &[&a.owner], E::ExchangePaused).await;
+    let i = fx.deposit_ix(&a, 1);
+    refused(&mut fx, &w, &[i], &[&a.owner], E::ExchangePaused).await;
+    // Only the admin can unpause.
+    let mut i = off.clone();
+    i.accounts[0] = AccountMeta::new_readonly(a.owner.pubkey(), true);
+    refused(&mut fx, &w, &[i], &[&a.owner], E::NotAdmin).await;
+    fx.t.send(&[off], &[&admin]).await.unwrap();
+    fx.place(&a, order(BID, IOC, 25_100, 1)).await.unwrap();
+    fx.place(&b, order(BID, POST_ONLY, 24_500, 1))
+        .await
+        .unwrap();
+    // Close-only market: only reduce-only orders.
+    let i = ix(
+        compute_futures::accounts::SetMarketStatus {
+            admin: admin.pubkey(),
+            exchange: fx.exchange,
+            market: fx.market.key,
+        },
+        compute_futures::instruction::SetMarketStatus { status: 1 },
+    );
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+    let i = fx.place_ix(&a, order(BID, IOC, 25_100, 1));
+    refused(&mut fx, &w, &[i], &[&a.owner], E::MarketClosed).await;
+    fx.place(
+        &a,
+        OrderArgs {
+            reduce_only: true,
+            ..order(ASK, LIMIT, 24_000, 5)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fx.margin(&a.account).await.positions[0].market,
+        Pubkey::default(),
+        "reduce-only closed 1 lot, clamped"
+    );
+}
+
+fn anchor_constraint() -> E {
+    // Address constraints report ConstraintAddress through our custom error.
+    E::WrongBookAccount
+}
+
+#[tokio::test]
+async fn crank_stops_at_a_missing_maker_and_never_blocks_others() {
+    let mut fx = Fx::new().await;
+    let m1 = fx.trader(1_000 * USD).await;
+    let m2 = fx.trader(1_000 * USD).await;
+    let t = fx.trader(1_000 * USD).await;
+    fx.place(&m1, order(ASK, POST_ONLY, 25_100, 1))
+        .await
+        .unwrap();
+    fx.place(&m2, order(ASK, POST_ONLY, 25_200, 1))
+        .await
+        .unwrap();
+    fx.place(&t, order(BID, IOC, 25_200, 2)).await.unwrap();
+    assert_eq!(fx.queue_len().await, 2);
+    // Without m1's account nothing is consumed (queue order), and nothing fails.
+    fx.crank(&[m2.account], &t.account, 16).await.unwrap();
+    assert_eq!(fx.queue_len().await, 2);
+    // A wrong account (the taker's) is skipped the same way.
+    fx.crank(&[t.account], &t.account, 16).await.unwrap();
+    assert_eq!(fx.queue_len().await, 2);
+    // With m1 only, its event goes; then m2's.
+    fx.crank(&[m1.account], &t.account, 16).await.unwrap();
+    assert_eq!(fx.queue_len().await, 1);
+    fx.crank(&[m2.account, m1.account], &t.account, 16)
+        .await
+        .unwrap();
+    assert_eq!(fx.queue_len().await, 0);
+    fx.assert_solvent(&[m1.account, m2.account, t.account])
+        .await;
+}
