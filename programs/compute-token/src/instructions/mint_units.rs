@@ -1,0 +1,107 @@
+use crate::{
+    error::ComputeTokenError,
+    events::UnitsMinted,
+    math::add,
+    state::{ComputeClass, Position, Provider, Window},
+};
+use anchor_lang::prelude::*;
+use anchor_spl::{
+    token_2022::Token2022,
+    token_interface::{mint_to, Mint, MintTo, TokenAccount},
+};
+
+/// An approved provider mints units of a window to any token account of that window's mint,
+/// as long as its bond covers all its outstanding units. Only before the window ends.
+#[derive(Accounts)]
+pub struct MintUnits<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    pub class: Box<Account<'info, ComputeClass>>,
+    #[account(
+        mut,
+        has_one = class @ ComputeTokenError::WrongClass,
+        has_one = authority @ ComputeTokenError::NotProviderAuthority,
+    )]
+    pub provider: Box<Account<'info, Provider>>,
+    #[account(mut, has_one = class @ ComputeTokenError::WrongWindow)]
+    pub window: Box<Account<'info, Window>>,
+    #[account(mut, address = window.mint @ ComputeTokenError::WrongWindowMint)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        init_if_needed,
+        payer = authority,
+        space = 8 + Position::INIT_SPACE,
+        seeds = [Position::SEED, window.key().as_ref(), provider.key().as_ref()],
+        bump,
+    )]
+    pub position: Box<Account<'info, Position>>,
+    #[account(
+        mut,
+        constraint = destination.mint == mint.key() @ ComputeTokenError::WrongWindowMint,
+    )]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token2022>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn mint_units(ctx: Context<MintUnits>, amount: u64) -> Result<()> {
+    require!(amount > 0, ComputeTokenError::ZeroAmount);
+    let accounts = ctx.accounts;
+    require!(
+        !accounts.provider.suspended,
+        ComputeTokenError::ProviderSuspended
+    );
+    let now = Clock::get()?.unix_timestamp;
+    require!(now < accounts.window.end, ComputeTokenError::WindowEnded);
+
+    let provider = &mut accounts.provider;
+    let outstanding = add(provider.outstanding, amount)?;
+    let required = accounts.class.bond_for(outstanding)?;
+    require!(required <= provider.bond, ComputeTokenError::BondTooSmall);
+    provider.outstanding = outstanding;
+    provider.minted = add(provider.minted, amount)?;
+
+    let window = &mut accounts.window;
+    let position = &mut accounts.position;
+    if position.window == Pubkey::default() {
+        position.provider = provider.key();
+        position.window = window.key();
+        position.bump = ctx.bumps.position;
+        window.open_positions = window
+            .open_positions
+            .checked_add(1)
+            .ok_or(ComputeTokenError::MathOverflow)?;
+    }
+    position.minted = add(position.minted, amount)?;
+    window.minted = add(window.minted, amount)?;
+
+    let start_bytes = window.start.to_le_bytes();
+    let class_key = accounts.class.key();
+    let seeds: &[&[u8]] = &[
+        Window::SEED,
+        class_key.as_ref(),
+        &start_bytes,
+        &[window.bump],
+    ];
+    mint_to(
+        CpiContext::new_with_signer(
+            accounts.token_program.key(),
+            MintTo {
+                mint: accounts.mint.to_account_info(),
+                to: accounts.destination.to_account_info(),
+                authority: window.to_account_info(),
+            },
+            &[seeds],
+        ),
+        amount,
+    )?;
+
+    emit!(UnitsMinted {
+        provider: provider.key(),
+        window: window.key(),
+        destination: accounts.destination.key(),
+        units: amount,
+        provider_outstanding: provider.outstanding,
+    });
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! A small wrapper around `ProgramTestContext`.
+
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
+use solana_sdk::{
+    account::Account,
+    clock::Clock,
+    instruction::{Instruction, InstructionError},
+    pubkey::Pubkey,
+    signature::{Keypair, Signature},
+    signer::Signer,
+    transaction::{Transaction, TransactionError},
+};
+use std::collections::HashSet;
+
+/// A program to load: natively through `processor` or, when `SBF_OUT_DIR` is set, from
+/// `<SBF_OUT_DIR>/<name>.so`.
+pub struct Program {
+    pub name: &'static str,
+    pub id: Pubkey,
+    pub processor: Option<solana_program_runtime::invoke_context::BuiltinFunctionWithContext>,
+}
+
+/// Anchor events of type `T` found in a transaction's logs (`Program data:` lines).
+pub fn events<T: anchor_lang::Event>(logs: &[String]) -> Vec<T> {
+    use base64::Engine;
+    logs.iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .filter_map(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .filter(|d| d.starts_with(T::DISCRIMINATOR))
+        .filter_map(|d| T::deserialize(&mut &d[T::DISCRIMINATOR.len()..]).ok())
+        .collect()
+}
+
+/// Why a transaction failed.
+#[derive(Debug)]
+pub enum TxError {
+    Transaction(TransactionError),
+    Client(BanksClientError),
+}
+
+/// The custom error code of a failed instruction (Anchor errors are `6000 + index`).
+pub fn error_code(err: &TxError) -> Option<u32> {
+    match err {
+        TxError::Transaction(TransactionError::InstructionError(
+            _,
+            InstructionError::Custom(c),
+        )) => Some(*c),
+        _ => None,
+    }
+}
+
+pub struct TestContext {
+    pub ctx: ProgramTestContext,
+    /// Unix time forced on the Clock sysvar; re-applied after every slot warp.
+    time: Option<i64>,
+    sent: HashSet<Signature>,
+    /// Logs of the last processed transaction.
+    pub last_logs: Vec<String>,
+}
+
+impl TestContext {
+    /// True when the tests run against SBF binaries.
+    pub fn sbf() -> bool {
+        std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some()
+    }
+
+    pub async fn start(programs: Vec<Program>) -> Self {
+        let mut pt = ProgramTest::default();
+        let sbf = Self::sbf();
+        if sbf {
+            pt.prefer_bpf(true);
+        }
+        for p in programs {
+            let processor = if sbf { None } else { p.processor };
+            pt.add_program(p.name, p.id, processor);
+        }
+        let ctx = pt.start_with_context().await;
+        let mut me = Self {
+            ctx,
+            time: None,
+            sent: HashSet::new(),
+            last_logs: Vec::new(),
+        };
+        if sbf {
+            // Programs deployed at genesis become invocable a slot later.
+            me.warp_slots(4).await;
+        }
+        me
+    }
+
+    pub fn payer(&self) -> Keypair {
+        self.ctx.payer.insecure_clone()
+    }
+
+    pub fn payer_key(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .expect("clock sysvar")
+    }
+
+    pub async fn now(&mut self) -> i64 {
+        self.clock().await.unix_timestamp
+    }
+
+    /// Forces the Clock's unix timestamp (kept across later slot warps).
+    pub async fn set_time(&mut self, unix_timestamp: i64) {
+        let mut clock = self.clock().await;
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+        self.time = Some(unix_timestamp);
+    }
+
+    /// Advances `n` slots (new blockhash), keeping any forced time.
+    pub async fn warp_slots(&mut self, n: u64) {
+        let slot = self.ctx.banks_client.get_root_slot().await.expect("slot");
+        self.ctx.warp_to_slot(slot + n).expect("warp");
+        self.ctx.last_blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .expect("blockhash");
+        if let Some(t) = self.time {
+            let mut clock = self.clock().await;
+            clock.unix_timestamp = t;
+            self.ctx.set_sysvar(&clock);
+        }
+    }
+
+    /// Sends `ixs` paid by the context payer and signed by `signers`; returns the compute units
+    /// the transaction consumed. Identical transactions are made distinct by moving to a new
+    /// blockhash, so a repeated instruction is really executed again.
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<u64, TxError> {
+        let payer = self.payer();
+        let mut all: Vec<&Keypair> = vec![&payer];
+        all.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|k| k.pubkey() != payer.pubkey()),
+        );
+        let mut tx = Transaction::new_signed_with_payer(
+            ixs,
+            Some(&payer.pubkey()),
+            &all,
+            self.ctx.last_blockhash,
+        );
+        if self.sent.contains(&tx.signatures[0]) {
+            self.warp_slots(1).await;
+            tx = Transaction::new_signed_with_payer(
+                ixs,
+                Some(&payer.pubkey()),
+                &all,
+                self.ctx.last_blockhash,
+            );
+        }
+        self.sent.insert(tx.signatures[0]);
+        let res = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .map_err(TxError::Client)?;
+        let (logs, cu) = res
+            .metadata
+            .map(|m| (m.log_messages, m.compute_units_consumed))
+            .unwrap_or_default();
+        self.last_logs = logs;
+        match res.result {
+            Ok(()) => Ok(cu),
+            Err(e) => Err(TxError::Transaction(e)),
+        }
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
+        self.ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .expect("get_account")
+    }
+
+    /// Data, lamports and owner of each key; compare two snapshots to prove nothing changed.
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<(u64, Pubkey, Vec<u8>)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.account(k).await.map(|a| (a.lamports, a.owner, a.data)));
+        }
+        out
+    }
+
+    pub async fn lamports(&mut self, key: &Pubkey) -> u64 {
+        self.account(key).await.map(|a| a.lamports).unwrap_or(0)
+    }
+
+    /// A new keypair funded by the payer.
+    pub async fn funded_keypair(&mut self, lamports: u64) -> Keypair {
+        let kp = Keypair::new();
+        let ix = anchor_lang::solana_program::system_instruction::transfer(
+            &self.payer_key(),
+            &kp.pubkey(),
+            lamports,
+        );
+        self.send(&[ix], &[]).await.expect("fund keypair");
+        kp
+    }
+}

@@ -1,0 +1,264 @@
+//! A seeded random sequence of operations; after every step the books must balance:
+//! vault balance = Σ provider bonds = registry total; each provider's outstanding units =
+//! minted − redeemed − lapsed = Σ of its positions; each window mint's supply = minted −
+//! burned = Σ holder balances. A small model also predicts which mints must succeed.
+
+use cfx_tests::compute_token::{Market, ProviderFx, WindowFx, T0};
+use cfx_tests::token::spl_token_id;
+use compute_token::state::{Position, TicketStatus};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+
+const BPU: u64 = 2_000_000;
+
+/// xorshift64*: deterministic, dependency-free.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct World {
+    m: Market,
+    providers: Vec<ProviderFx>,
+    windows: Vec<WindowFx>,
+    holders: Vec<Keypair>,
+    /// accounts[h][w]: holder h's account of window w.
+    accounts: Vec<Vec<Pubkey>>,
+    tickets: Vec<(Pubkey, usize, usize)>, // (ticket, provider index, holder index)
+    holder_bond: Vec<Pubkey>,
+}
+
+impl World {
+    async fn check(&mut self, step: usize) {
+        let mut bonds = 0u64;
+        for i in 0..self.providers.len() {
+            let key = self.providers[i].key;
+            let pr = self.m.provider(&key).await;
+            bonds += pr.bond;
+            assert_eq!(
+                pr.outstanding,
+                pr.minted - pr.redeemed - pr.lapsed,
+                "step {step}: provider {i} outstanding"
+            );
+            let mut sum_pos = 0;
+            for w in self.windows.clone() {
+                if let Some(pos) = self.m.fetch::<Position>(&w.position(&key)).await {
+                    sum_pos += pos.minted - pos.redeemed - pos.lapsed;
+                }
+            }
+            assert_eq!(
+                pr.outstanding, sum_pos,
+                "step {step}: provider {i} positions"
+            );
+        }
+        let vault = self.m.vault;
+        assert_eq!(
+            self.m.t.token_balance(&vault).await,
+            bonds,
+            "step {step}: vault"
+        );
+        assert_eq!(
+            self.m.registry_state().await.total_bond,
+            bonds,
+            "step {step}: registry"
+        );
+        for (wi, w) in self.windows.clone().iter().enumerate() {
+            let win = self.m.window(&w.key).await;
+            let supply = self.m.t.mint_supply(&w.mint).await;
+            assert_eq!(
+                supply,
+                win.minted - win.burned,
+                "step {step}: window {wi} supply"
+            );
+            let mut held = 0;
+            for h in 0..self.holders.len() {
+                held += self.m.t.token_balance(&self.accounts[h][wi]).await;
+            }
+            assert_eq!(supply, held, "step {step}: window {wi} holdings");
+        }
+    }
+}
+
+#[tokio::test]
+async fn books_balance_after_every_step() {
+    let seed: u64 = std::env::var("CFX_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5EED_CF);
+    let steps: usize = std::env::var("CFX_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(80);
+    let mut rng = Rng(seed | 1);
+
+    let mut m = Market::new(spl_token_id()).await;
+    let class = m
+        .create_class(Market::class_args("H100-GPUH"))
+        .await
+        .unwrap();
+    let mut providers = Vec::new();
+    for _ in 0..3 {
+        let p = m.new_provider(&class.key, 10_000 * BPU).await;
+        m.deposit(&p, 60 * BPU).await.unwrap();
+        providers.push(p);
+    }
+    let windows = vec![
+        m.create_window(&class, T0 + 200, T0 + 4_000, "2026W49")
+            .await
+            .unwrap(),
+        m.create_window(&class, T0 + 2_000, T0 + 8_000, "2026W50")
+            .await
+            .unwrap(),
+    ];
+    let mut holders = Vec::new();
+    let mut accounts = Vec::new();
+    let mut holder_bond = Vec::new();
+    for _ in 0..3 {
+        let h = m.t.funded_keypair(1_000_000_000).await;
+        let mut row = Vec::new();
+        for w in &windows {
+            row.push(m.holder_account(w, &h.pubkey()).await);
+        }
+        let (bp, bm) = (m.bond_program, m.bond_mint);
+        holder_bond.push(m.t.create_token_account(&bp, &bm, &h.pubkey()).await);
+        accounts.push(row);
+        holders.push(h);
+    }
+    let mut world = World {
+        m,
+        providers,
+        windows,
+        holders,
+        accounts,
+        tickets: Vec::new(),
+        holder_bond,
+    };
+    let mut now = T0;
+    let (mut ok, mut failed) = (0usize, 0usize);
+    world.check(0).await;
+
+    for step in 1..=steps {
+        let pi = rng.below(3) as usize;
+        let wi = rng.below(2) as usize;
+        let hi = rng.below(3) as usize;
+        let p = world.providers[pi].clone();
+        let w = world.windows[wi];
+        let res = match rng.below(9) {
+            0 => world.m.deposit(&p, (1 + rng.below(40)) * BPU).await,
+            1 | 2 => {
+                let amount = 1 + rng.below(30);
+                let pr = world.m.provider(&p.key).await;
+                let expect_ok =
+                    !pr.suspended && now < w.end && (pr.outstanding + amount) * BPU <= pr.bond;
+                let acc = world.accounts[hi][wi];
+                let r = world.m.mint_units(&p, &w, &acc, amount).await;
+                assert_eq!(
+                    r.is_ok(),
+                    expect_ok,
+                    "step {step}: mint {amount} predicted {expect_ok}: {r:?}"
+                );
+                r
+            }
+            3 => {
+                let to = (hi + 1) % 3;
+                let from_acc = world.accounts[hi][wi];
+                let to_acc = world.accounts[to][wi];
+                let bal = world.m.t.token_balance(&from_acc).await;
+                let h = world.holders[hi].insecure_clone();
+                world
+                    .m
+                    .t
+                    .transfer_tokens(
+                        &cfx_tests::token::token_2022_id(),
+                        &from_acc,
+                        &w.mint,
+                        &to_acc,
+                        &h,
+                        bal / 2 + 1,
+                        0,
+                    )
+                    .await
+            }
+            4 | 5 => {
+                let h = world.holders[hi].insecure_clone();
+                let acc = world.accounts[hi][wi];
+                let units = 1 + rng.below(6);
+                let held = world.m.t.token_balance(&acc).await;
+                let left = world
+                    .m
+                    .fetch::<Position>(&w.position(&p.key))
+                    .await
+                    .map(|pos| pos.minted - pos.redeemed - pos.lapsed)
+                    .unwrap_or(0);
+                let expect_ok = w.start <= now && now < w.end && units <= held && units <= left;
+                let r = world.m.redeem(&h, &p, &w, &acc, units).await;
+                assert_eq!(
+                    r.is_ok(),
+                    expect_ok,
+                    "step {step}: redeem {units} predicted {expect_ok}: {r:?}"
+                );
+                if let Ok(t) = r {
+                    world.tickets.push((t, pi, hi));
+                }
+                r.map(|_| 0)
+            }
+            6 => {
+                if world.tickets.is_empty() {
+                    continue;
+                }
+                let (t, tp, th) = world.tickets[rng.below(world.tickets.len() as u64) as usize];
+                let owner = world.providers[tp].clone();
+                if rng.below(2) == 0 {
+                    world.m.fulfil(&owner, &t).await
+                } else {
+                    let h = world.holders[th].insecure_clone();
+                    let dest = world.holder_bond[th];
+                    let before = world.m.t.token_balance(&dest).await;
+                    let r = world.m.claim_default(&h, &owner, &t, &dest).await;
+                    if r.is_ok() {
+                        let tk = world.m.ticket(&t).await;
+                        assert_eq!(tk.status, TicketStatus::Defaulted);
+                        assert_eq!(world.m.t.token_balance(&dest).await, before + tk.paid);
+                    }
+                    r
+                }
+            }
+            7 => world.m.lapse(&p, &w).await,
+            _ => {
+                let pr = world.m.provider(&p.key).await;
+                // Open tickets lock value + 10 % penalty: 2.2 bond tokens per unit.
+                let locked = pr.outstanding * BPU + pr.open_ticket_units * BPU * 11 / 10;
+                let free = pr.bond.saturating_sub(locked);
+                let amount = 1 + rng.below(2 * free.max(1));
+                let r = world.m.release(&p, amount).await;
+                assert_eq!(
+                    r.is_ok(),
+                    amount <= free,
+                    "step {step}: release {amount} of free {free}: {r:?}"
+                );
+                r
+            }
+        };
+        if res.is_ok() {
+            ok += 1
+        } else {
+            failed += 1
+        }
+        // Time moves forward by up to 5 minutes per step.
+        now += rng.below(300) as i64;
+        world.m.t.set_time(now).await;
+        world.check(step).await;
+    }
+    println!("random sequence: seed {seed:#x}, {steps} steps, {ok} succeeded, {failed} rejected");
+    assert!(
+        ok > steps / 4,
+        "too few successful steps ({ok}) for a meaningful run"
+    );
+}
