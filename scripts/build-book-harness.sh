@@ -13,8 +13,11 @@ if ! sbpf-linker --version 2>/dev/null | grep -q "$LINKER_VERSION"; then
   cargo "+$TC" install sbpf-linker --version "$LINKER_VERSION" --locked
 fi
 target_dir=${SBF_HARNESS_TARGET_DIR:-$root/target/sbf-harness}
+# The stand-in tool's linker wrapper: lowers atomics and moves stack-argument stores past Agave's
+# SBPF v0 stack-frame gaps (sbpf-linker 0.2.6 alone assumes contiguous frames).
+linker="$root/../shared/tools/sbf-upstream/bin/sbpf-link-lower-atomics"
 cd "$root/lib/book/harness-sbf"
-CARGO_TARGET_BPFEL_UNKNOWN_NONE_RUSTFLAGS="-C linker=sbpf-linker -C panic=abort -C relocation-model=static -C link-arg=--arch=v0 -C link-arg=--llvm-args=-bpf-stack-size=4096" \
+CARGO_TARGET_BPFEL_UNKNOWN_NONE_RUSTFLAGS="-C linker=$linker -C panic=abort -C relocation-model=static -C link-arg=--arch=v0 -C link-arg=--llvm-args=-bpf-stack-size=4096" \
   cargo "+$TC" build --release -Z build-std=core,alloc --target bpfel-unknown-none \
     --target-dir "$target_dir"
 mkdir -p "$root/target/deploy"

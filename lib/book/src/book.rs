@@ -232,31 +232,37 @@ impl<'a> Book<'a> {
     ) -> Result<OrderOutcome, BookError> {
         let side = req.side;
         let (own, opp) = self.sides_mut(side);
-        // Read-only scan of the orders the price would cross: expired ones may be cleared, a
-        // valid one refuses (post-only) or re-prices (slide) the order.
-        let mut expired = 0u32;
+        // Common case first: the best opposite order does not cross, so nothing is in the way.
+        let in_way = opp
+            .best_path()
+            .is_some_and(|p| crosses(side, Some(req.price), opp.leaf(p.leaf).price()));
         let mut price = req.price;
-        let mut iter = opp.as_ref().iter();
-        while let Some(leaf) = iter.next_leaf() {
-            if !crosses(side, Some(req.price), leaf.price()) {
-                break;
-            }
-            if !leaf.is_expired(now) {
-                if req.order_type == OrderType::PostOnly {
-                    return Err(BookError::PostOnlyWouldCross);
+        if in_way {
+            // Read-only scan of the orders the price would cross: expired ones may be cleared, a
+            // valid one refuses (post-only) or re-prices (slide) the order.
+            let mut expired = 0u32;
+            let mut iter = opp.as_ref().iter();
+            while let Some(leaf) = iter.next_leaf() {
+                if !crosses(side, Some(req.price), leaf.price()) {
+                    break;
                 }
-                price = match side {
-                    Side::Bid => leaf.price() - 1,
-                    Side::Ask => leaf.price() + 1,
-                };
-                if price == 0 || price > MAX_PRICE {
-                    return Err(BookError::InvalidPrice);
+                if !leaf.is_expired(now) {
+                    if req.order_type == OrderType::PostOnly {
+                        return Err(BookError::PostOnlyWouldCross);
+                    }
+                    price = match side {
+                        Side::Bid => leaf.price() - 1,
+                        Side::Ask => leaf.price() + 1,
+                    };
+                    if price == 0 || price > MAX_PRICE {
+                        return Err(BookError::InvalidPrice);
+                    }
+                    break;
                 }
-                break;
-            }
-            expired += 1;
-            if expired > req.match_limit {
-                return Err(BookError::MatchLimitReached);
+                expired += 1;
+                if expired > req.match_limit {
+                    return Err(BookError::MatchLimitReached);
+                }
             }
         }
         let key = order_id(side, price, seq);
@@ -269,7 +275,8 @@ impl<'a> Book<'a> {
             ..OrderOutcome::default()
         };
         // Clear the expired orders that would cross the final price.
-        while let Some(path) = opp.best_path() {
+        while in_way {
+            let Some(path) = opp.best_path() else { break };
             let leaf = opp.leaf(path.leaf);
             if !crosses(side, Some(price), leaf.price()) || !leaf.is_expired(now) {
                 break;

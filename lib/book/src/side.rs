@@ -3,7 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::error::BookError;
-use crate::node::{bit_of, index, is_leaf, Inner, Leaf, LEAF_TAG, NIL};
+use crate::node::{index, is_leaf, Inner, KeyBits, Leaf, LEAF_TAG, NIL};
 use crate::order::{Order, Side};
 
 /// Per-side bookkeeping, stored in the book header.
@@ -128,7 +128,8 @@ impl<'a> SideRef<'a> {
 
     /// The resting order with this id.
     pub fn find(&self, order_id: u128) -> Option<Order> {
-        let path = walk(self.hdr, self.inners, |n| bit_of(order_id, n.bit))?;
+        let k = KeyBits::new(order_id);
+        let path = walk(self.hdr, self.inners, |n| k.bit(n.bit))?;
         let leaf = &self.leaves[path.leaf];
         (leaf.key() == order_id).then(|| Order::from_leaf(leaf))
     }
@@ -374,7 +375,8 @@ impl<'a> BookSide<'a> {
     }
 
     pub(crate) fn find_path(&self, order_id: u128) -> Option<LeafPath> {
-        let path = walk(self.hdr, self.inners, |n| bit_of(order_id, n.bit))?;
+        let k = KeyBits::new(order_id);
+        let path = walk(self.hdr, self.inners, |n| k.bit(n.bit))?;
         (self.leaves[path.leaf].key() == order_id).then_some(path)
     }
 
@@ -450,8 +452,8 @@ impl<'a> BookSide<'a> {
             return Ok(());
         }
         // The nearest leaf shares the longest prefix with the key among all leaves.
-        let near =
-            walk(self.hdr, self.inners, |n| bit_of(key, n.bit)).ok_or(BookError::BookFull)?;
+        let k = KeyBits::new(key);
+        let near = walk(self.hdr, self.inners, |n| k.bit(n.bit)).ok_or(BookError::BookFull)?;
         let diff = key ^ self.leaves[near.leaf].key();
         if diff == 0 {
             return Err(BookError::DuplicateOrderId);
@@ -465,14 +467,14 @@ impl<'a> BookSide<'a> {
             if inner.bit < crit {
                 break;
             }
-            let dir = bit_of(key, inner.bit);
+            let dir = k.bit(inner.bit);
             link = Some((node, dir));
             node = inner.children[dir];
         }
         let leaf_idx = self.alloc_leaf();
         self.leaves[leaf_idx] = leaf;
         let inner_idx = self.alloc_inner();
-        let dir = bit_of(key, crit);
+        let dir = k.bit(crit);
         let mut children = [0u32; 2];
         children[dir] = leaf_idx as u32 | LEAF_TAG;
         children[1 - dir] = node;

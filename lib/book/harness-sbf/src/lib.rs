@@ -3,7 +3,8 @@
 //! this program and writable. Instruction data: one op byte, then little-endian arguments.
 //!
 //! Ops: 0 init; 1 place order; 2 cancel order; 3 post `n` orders over levels (setup);
-//! 4 drain the event queue; 5 load only (the baseline that the others' figures include).
+//! 4 drain the event queue; 5 load only (the baseline of cancel); 6 load and parse an order
+//! without placing it (the baseline of place).
 #![no_std]
 
 use cfx_book::{Book, EventQueue, OrderRequest, OrderType, SelfTrade, Side};
@@ -94,7 +95,7 @@ fn run(input: Input) -> Option<u64> {
     let mut book = Book::load(input.book).ok()?;
     let mut queue = EventQueue::load(input.queue).ok()?;
     match op {
-        1 => {
+        1 | 6 => {
             let side = Side::from_u8(args.u8()?)?;
             let order_type = OrderType::from_u8(args.u8()?)?;
             let self_trade = SelfTrade::from_u8(args.u8()?)?;
@@ -118,6 +119,10 @@ fn run(input: Input) -> Option<u64> {
                 self_trade,
                 match_limit,
             };
+            if op == 6 {
+                // Parse-only baseline for op 1.
+                return Some(core::hint::black_box(&req).lots);
+            }
             let out = book.new_order(&req, now, &mut queue).ok()?;
             Some(out.fills as u64)
         }
