@@ -14,13 +14,17 @@ cargo test --workspace --locked
 
 echo "== SBF: build programs and the book harness"
 scripts/build-book-harness.sh
-# One program per build: building them together would unify compute-token's features with the
-# `cpi` (no-entrypoint) build that compute-futures links against.
+# One program per build, each binary kept from its own build: compute-futures links compute-token
+# with `cpi` (no entrypoint), and that build also leaves a compute_token.so without an entrypoint.
+built=$(mktemp -d)
 for dir in programs/*/; do
   [ -f "$dir/Cargo.toml" ] || continue
   name=$(basename "$dir")
   "$sbf_tool/build.sh" -p "$name" --features "$name/upstream-sbf"
+  cp "target/deploy/${name//-/_}.so" "$built/"
 done
+cp "$built"/*.so target/deploy/
+rm -rf "$built"
 
 echo "== SBF: end-to-end tests against target/deploy"
 export CFX_CU_DIR="$CARGO_TARGET_DIR/cu"
