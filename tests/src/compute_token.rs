@@ -232,7 +232,25 @@ impl Market {
     /// Approves a new funded provider for `class`, gives it `bond_tokens` of the bond mint
     /// in its own token account (not yet deposited).
     pub async fn new_provider(&mut self, class: &Pubkey, bond_tokens: u64) -> ProviderFx {
-        let authority = self.t.funded_keypair(1_000_000_000).await;
+        self.new_provider_with(class, bond_tokens, Keypair::new())
+            .await
+    }
+
+    /// Like `new_provider` with a given authority (a fixed key makes PDA bump searches, and so
+    /// compute units, reproducible).
+    pub async fn new_provider_with(
+        &mut self,
+        class: &Pubkey,
+        bond_tokens: u64,
+        authority: Keypair,
+    ) -> ProviderFx {
+        let payer = self.t.payer_key();
+        let fund = anchor_lang::solana_program::system_instruction::transfer(
+            &payer,
+            &authority.pubkey(),
+            1_000_000_000,
+        );
+        self.t.send(&[fund], &[]).await.expect("fund provider");
         let i = self.approve_provider_ix(&self.admin.pubkey(), class, &authority.pubkey());
         let admin = self.admin.insecure_clone();
         self.t

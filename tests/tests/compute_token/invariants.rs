@@ -91,7 +91,7 @@ async fn books_balance_after_every_step() {
     let seed: u64 = std::env::var("CFX_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5EED_CF);
+        .unwrap_or(0x005E_EDCF);
     let steps: usize = std::env::var("CFX_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -11,6 +11,8 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 const BPU: u64 = 2_000_000;
 
+type ArgsEdit = Box<dyn Fn(&mut compute_token::instructions::CreateClassArgs)>;
+
 struct Fx {
     m: Market,
     class: ClassFx,
@@ -138,10 +140,7 @@ async fn create_class_rejects_bad_input_and_non_admin() {
     f.fails(i, &s, &[class_pda(&reg, "A100-GPUH")], code(E::NotAdmin))
         .await;
 
-    let cases: Vec<(
-        Box<dyn Fn(&mut compute_token::instructions::CreateClassArgs)>,
-        E,
-    )> = vec![
+    let cases: Vec<(ArgsEdit, E)> = vec![
         (
             Box::new(|a| a.symbol = "BAD SYM".into()),
             E::InvalidClassSymbol,
