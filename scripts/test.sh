@@ -7,6 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cfx/target}
 export CARGO_TERM_COLOR=never
+# SBF builds keep their own target directories in the same cache, so later runs are incremental.
+export SBF_TARGET_DIR=${SBF_TARGET_DIR:-$HOME/.cache/cfx/sbf-upstream}
+export SBF_HARNESS_TARGET_DIR=${SBF_HARNESS_TARGET_DIR:-$HOME/.cache/cfx/sbf-harness}
 sbf_tool="$root/../shared/tools/sbf-upstream"
 
 echo "== native: cargo test --workspace"

@@ -507,6 +507,18 @@ impl Fx {
         (book.bids.iter().collect(), book.asks.iter().collect())
     }
 
+    /// Owner ids (maker for fills) of the queued events, oldest first.
+    pub async fn queue_owners(&mut self) -> Vec<u32> {
+        let key = self.market.queue;
+        let data = self.t.account(&key).await.expect("queue").data;
+        let mut words = vec![0u64; (data.len() - HEADER_LEN) / 8];
+        let n = words.len() * 8;
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)
+            .copy_from_slice(&data[HEADER_LEN..HEADER_LEN + n]);
+        let q = EventQueue::load(bytemuck::cast_slice_mut(&mut words)).expect("queue");
+        q.iter().map(|r| r.owner).collect()
+    }
+
     /// Events waiting for the crank.
     pub async fn queue_len(&mut self) -> usize {
         let key = self.market.queue;
@@ -547,6 +559,60 @@ impl Fx {
             vault,
             sum + ex.fees_accrued as i128 + ex.rebates_reserved as i128 + ex.crank_pool as i128,
             "vault does not match collateral + fees + rebates + crank pool"
+        );
+    }
+}
+
+/// Asserts that `r` failed with the program error `e`.
+pub fn assert_err(r: Result<u64, TxError>, e: compute_futures::error::FuturesError) {
+    match r {
+        Ok(_) => panic!("expected {e:?}, the transaction succeeded"),
+        Err(err) => assert_eq!(
+            crate::error_code(&err),
+            Some(code(e)),
+            "expected {e:?}, got {err:?}"
+        ),
+    }
+}
+
+impl Fx {
+    /// Accounts a refused instruction must leave untouched: exchange, vaults, market, book, queue,
+    /// index and the given margin accounts.
+    pub fn watched(&self, accounts: &[Pubkey]) -> Vec<Pubkey> {
+        let mut v = vec![
+            self.exchange,
+            self.vault,
+            self.fee_vault,
+            self.insurance_vault,
+            self.market.key,
+            self.market.book,
+            self.market.queue,
+            self.index,
+        ];
+        v.extend_from_slice(accounts);
+        v
+    }
+
+    /// Sends `ixs`, expects the program error `e` (any error when `None`), and checks that none of
+    /// the watched accounts changed.
+    pub async fn refused(
+        &mut self,
+        accounts: &[Pubkey],
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        e: Option<compute_futures::error::FuturesError>,
+    ) {
+        let keys = self.watched(accounts);
+        let before = self.t.snapshot(&keys).await;
+        let r = self.t.send(ixs, signers).await;
+        match e {
+            Some(e) => assert_err(r, e),
+            None => assert!(r.is_err(), "expected a refusal, the transaction succeeded"),
+        }
+        assert_eq!(
+            self.t.snapshot(&keys).await,
+            before,
+            "a refused instruction changed state"
         );
     }
 }

@@ -2,35 +2,9 @@
 //! natively and, with SBF_OUT_DIR set, against the SBF binaries.
 
 use cfx_tests::futures::*;
-use cfx_tests::{error_code, TxError};
 use compute_futures::error::FuturesError as E;
 use compute_futures::instructions::OrderArgs;
 use solana_sdk::{instruction::AccountMeta, pubkey::Pubkey, signature::Keypair, signer::Signer};
-
-fn assert_err(r: Result<u64, TxError>, e: E) {
-    match r {
-        Ok(_) => panic!("expected {e:?}, the transaction succeeded"),
-        Err(err) => assert_eq!(
-            error_code(&err),
-            Some(code(e)),
-            "expected {e:?}, got {err:?}"
-        ),
-    }
-}
-
-/// Keys whose state a refused instruction must leave untouched.
-fn watched(fx: &Fx, traders: &[&Trader]) -> Vec<Pubkey> {
-    let mut v = vec![
-        fx.exchange,
-        fx.vault,
-        fx.market.key,
-        fx.market.book,
-        fx.market.queue,
-        fx.index,
-    ];
-    v.extend(traders.iter().map(|t| t.account));
-    v
-}
 
 async fn refused(
     fx: &mut Fx,
@@ -39,14 +13,8 @@ async fn refused(
     signers: &[&Keypair],
     e: E,
 ) {
-    let keys = watched(fx, traders);
-    let before = fx.t.snapshot(&keys).await;
-    assert_err(fx.t.send(ixs, signers).await, e);
-    assert_eq!(
-        fx.t.snapshot(&keys).await,
-        before,
-        "refused {e:?} changed state"
-    );
+    let keys: Vec<Pubkey> = traders.iter().map(|t| t.account).collect();
+    fx.refused(&keys, ixs, signers, Some(e)).await;
 }
 
 #[tokio::test]
@@ -324,7 +292,7 @@ async fn collateral_withdraw_respects_initial_margin_and_delegate_cannot_withdra
     );
     fx.t.send(&[i], &[&a.owner]).await.unwrap();
     let i = fx.withdraw_ix(&a, &d.pubkey(), 1);
-    let keys = watched(&fx, &[&a]);
+    let keys = fx.watched(&[a.account]);
     let before = fx.t.snapshot(&keys).await;
     assert!(fx.t.send(&[i], &[&d]).await.is_err());
     assert_eq!(fx.t.snapshot(&keys).await, before);
@@ -494,7 +462,7 @@ async fn negative_cases_leave_everything_unchanged() {
             args: order(BID, IOC, 25_100, 1),
         },
     );
-    let keys = watched(&fx, &w);
+    let keys = fx.watched(&[a.account, b.account]);
     let before = fx.t.snapshot(&keys).await;
     assert!(fx.t.send(&[i], &[&a.owner]).await.is_err());
     assert_eq!(fx.t.snapshot(&keys).await, before);

@@ -285,9 +285,16 @@ impl<'a> EventQueue<'a> {
 
     /// Events oldest first, without removing them.
     pub fn iter(&self) -> impl Iterator<Item = &EventRecord> + '_ {
-        let n = self.records.len();
-        let head = self.hdr.head as usize;
-        (0..self.hdr.count as usize).map(move |i| &self.records[(head + i) % n])
+        self.newest(self.hdr.count as usize)
+    }
+
+    /// The newest `n` events (all of them if fewer), oldest of those first.
+    pub fn newest(&self, n: usize) -> impl Iterator<Item = &EventRecord> + '_ {
+        let cap = self.records.len();
+        let count = self.hdr.count as usize;
+        let n = n.min(count);
+        let start = self.hdr.head as usize + count - n;
+        (0..n).map(move |i| &self.records[(start + i) % cap])
     }
 }
 
@@ -351,6 +358,9 @@ mod tests {
             assert_eq!(q.free_slots(), 1);
             let lots: Vec<u64> = q.iter().map(|r| r.lots).collect();
             assert_eq!(lots, vec![round * 10 + 1, round * 10 + 2]);
+            let newest: Vec<u64> = q.newest(1).map(|r| r.lots).collect();
+            assert_eq!(newest, vec![round * 10 + 2]);
+            assert_eq!(q.newest(5).count(), 2);
             assert_eq!(q.pop().unwrap().lots, round * 10 + 1);
             assert_eq!(q.pop().unwrap().seq_num, round * 2 + 1);
             assert!(q.pop().is_none());

@@ -202,10 +202,9 @@ pub fn place(
         fee = taker_fee(value, t.exchange.taker_fee_bps as u64).map_err(FuturesError::from)?;
         let mut rebates = 0u64;
         if t.exchange.maker_fee_bps < 0 {
-            for r in queue
-                .iter()
-                .filter(|r| r.seq_num >= first_event && r.kind == EVENT_FILL)
-            {
+            // Only this order's events: the newest on the queue.
+            let fresh = (queue.seq_num() - first_event) as usize;
+            for r in queue.newest(fresh).filter(|r| r.kind == EVENT_FILL) {
                 let n = notional(r.price, r.lots, tick_value).map_err(FuturesError::from)?;
                 let m =
                     maker_fee(n, t.exchange.maker_fee_bps as i64).map_err(FuturesError::from)?;
@@ -221,15 +220,31 @@ pub fn place(
             .rebates_reserved
             .checked_add(rebates)
             .ok_or(FuturesError::Overflow)?;
-        // The order's trades move the EMA toward their average price.
         let vwap = (out.filled_quote / out.filled_lots as u128) as u64;
+        let m = &mut *t.market;
+        m.last_trade_price = vwap;
+        m.volume_lots = m.volume_lots.saturating_add(out.filled_lots);
+    }
+    // The EMA samples the order's average trade price, or the mid when it did not trade. It is
+    // time-weighted (a sample moves it by elapsed / period), so many orders in one second move it
+    // no more than one, and the band around the index bounds it anyway.
+    let sample = if out.filled_lots > 0 {
+        Some(t.market.last_trade_price)
+    } else {
+        match (
+            book.bids.as_ref().best_price(),
+            book.asks.as_ref().best_price(),
+        ) {
+            (Some(b), Some(a)) => Some(b + (a - b) / 2),
+            _ => None,
+        }
+    };
+    if let Some(sample) = sample {
         let m = &mut *t.market;
         let dt = (t.now - m.ema_time).max(0) as u64;
         m.ema_price =
-            ema_update(m.ema_price, vwap, dt, m.ema_period).map_err(FuturesError::from)?;
+            ema_update(m.ema_price, sample, dt, m.ema_period).map_err(FuturesError::from)?;
         m.ema_time = t.now;
-        m.last_trade_price = vwap;
-        m.volume_lots = m.volume_lots.saturating_add(out.filled_lots);
     }
     // The taker pays the crank for every event it put on the queue.
     let crank = t

@@ -1,0 +1,424 @@
+//! Negative cases of the compute-futures instructions not covered by the trading scenarios: each
+//! is refused with its error and leaves every watched account unchanged.
+
+use cfx_tests::futures::*;
+use cfx_tests::token::spl_token_id;
+use compute_futures::accounts as acc;
+use compute_futures::error::FuturesError as E;
+use compute_futures::instruction as ins;
+use compute_futures::instructions::{FeeSchedule, IndexParams};
+use solana_sdk::{instruction::AccountMeta, pubkey::Pubkey, signer::Signer};
+
+#[tokio::test]
+async fn exchange_and_index_admin_paths() {
+    let mut fx = Fx::new().await;
+    let admin = fx.admin.insecure_clone();
+    let stranger = fx.t.funded_keypair(1_000_000_000).await;
+    let update = |signer: &Pubkey, fees: FeeSchedule| {
+        ix(
+            acc::UpdateExchange {
+                admin: *signer,
+                exchange: fx.exchange,
+            },
+            ins::UpdateExchange {
+                fees: Some(fees),
+                paused: None,
+            },
+        )
+    };
+    let too_high = FeeSchedule {
+        taker_fee_bps: 1_001,
+        ..default_fees()
+    };
+    let rebate_above_fee = FeeSchedule {
+        maker_fee_bps: -11,
+        ..default_fees()
+    };
+    let (i1, i2, i3) = (
+        update(&admin.pubkey(), too_high),
+        update(&admin.pubkey(), rebate_above_fee),
+        update(&stranger.pubkey(), default_fees()),
+    );
+    fx.refused(&[], &[i1], &[&admin], Some(E::InvalidFees))
+        .await;
+    fx.refused(&[], &[i2], &[&admin], Some(E::InvalidFees))
+        .await;
+    fx.refused(&[], &[i3], &[&stranger], Some(E::NotAdmin))
+        .await;
+
+    // Index configuration: none, nine, duplicated publishers, min above count, zero limits.
+    let keys: Vec<Pubkey> = (0..9).map(|_| Pubkey::new_unique()).collect();
+    let good = IndexParams {
+        publishers: keys[..3].to_vec(),
+        min_publishers: 2,
+        max_staleness: 60,
+        max_conf_bps: 200,
+        twap_interval: 60,
+    };
+    let bad = [
+        IndexParams {
+            publishers: vec![],
+            ..good.clone()
+        },
+        IndexParams {
+            publishers: keys.clone(),
+            ..good.clone()
+        },
+        IndexParams {
+            publishers: vec![keys[0], keys[0]],
+            min_publishers: 1,
+            ..good.clone()
+        },
+        IndexParams {
+            min_publishers: 4,
+            ..good.clone()
+        },
+        IndexParams {
+            min_publishers: 0,
+            ..good.clone()
+        },
+        IndexParams {
+            max_staleness: 0,
+            ..good.clone()
+        },
+        IndexParams {
+            max_conf_bps: 0,
+            ..good.clone()
+        },
+    ];
+    for params in bad {
+        let i = ix(
+            acc::UpdatePriceIndex {
+                admin: admin.pubkey(),
+                exchange: fx.exchange,
+                index: fx.index,
+            },
+            ins::UpdatePriceIndex { params },
+        );
+        fx.refused(&[], &[i], &[&admin], Some(E::InvalidIndexConfig))
+            .await;
+    }
+    let i = ix(
+        acc::UpdatePriceIndex {
+            admin: stranger.pubkey(),
+            exchange: fx.exchange,
+            index: fx.index,
+        },
+        ins::UpdatePriceIndex {
+            params: good.clone(),
+        },
+    );
+    fx.refused(&[], &[i], &[&stranger], Some(E::NotAdmin)).await;
+    // A new publisher set replaces the old one: old publishers are refused afterwards.
+    let i = ix(
+        acc::UpdatePriceIndex {
+            admin: admin.pubkey(),
+            exchange: fx.exchange,
+            index: fx.index,
+        },
+        ins::UpdatePriceIndex { params: good },
+    );
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+    let p0 = fx.publishers[0].insecure_clone();
+    let now = fx.t.now().await;
+    let i = fx.publish_ix(&p0.pubkey(), INDEX_PRICE, 10, now);
+    fx.refused(&[], &[i], &[&p0], Some(E::NotPublisher)).await;
+}
+
+#[tokio::test]
+async fn create_market_refusals() {
+    let mut fx = Fx::new().await;
+    let expiry = fx.market.expiry + 86_400;
+    let now = fx.t.now().await;
+    let bad = [
+        MarketParamsFn(|p| p.lot_size = 0),
+        MarketParamsFn(|p| p.tick_value = 0),
+        MarketParamsFn(|p| p.maintenance_margin_bps = 2_000),
+        MarketParamsFn(|p| p.price_band_bps = 0),
+        MarketParamsFn(|p| p.mark_band_min_bps = 5_000),
+        MarketParamsFn(|p| p.max_open_interest = 1),
+    ];
+    for f in bad {
+        let mut p = market_params(expiry);
+        (f.0)(&mut p);
+        let r = fx.create_market_with(p, 64, 64).await;
+        assert_err(r.map(|_| 0), E::InvalidMarketParams);
+    }
+    // Expiry or last trade in the past.
+    let mut p = market_params(now - 10);
+    p.last_trade_ts = now - 20;
+    assert_err(
+        fx.create_market_with(p, 64, 64).await.map(|_| 0),
+        E::InvalidMarketParams,
+    );
+    // A queue too small for an order's events.
+    assert_err(
+        fx.create_market_with(market_params(expiry), 64, 4)
+            .await
+            .map(|_| 0),
+        E::BookAccountTooSmall,
+    );
+    // Not the admin.
+    let stranger = fx.t.funded_keypair(1_000_000_000).await;
+    let real_admin = std::mem::replace(&mut fx.admin, stranger);
+    assert_err(
+        fx.create_market_with(market_params(expiry), 64, 64)
+            .await
+            .map(|_| 0),
+        E::NotAdmin,
+    );
+    fx.admin = real_admin;
+    // The existing market's book reused for a new market: already initialized.
+    let market = pda(&[
+        compute_futures::state::Market::SEED,
+        fx.exchange.as_ref(),
+        fx.class.as_ref(),
+        &expiry.to_le_bytes(),
+    ]);
+    let admin = fx.admin.insecure_clone();
+    let i = ix(
+        acc::CreateMarket {
+            admin: admin.pubkey(),
+            exchange: fx.exchange,
+            class: fx.class,
+            index: fx.index,
+            delivery_window: None,
+            market,
+            book: fx.market.book,
+            event_queue: fx.market.queue,
+            system_program: anchor_lang::system_program::ID,
+        },
+        ins::CreateMarket {
+            params: market_params(expiry),
+        },
+    );
+    fx.refused(
+        &[market],
+        &[i.clone()],
+        &[&admin],
+        Some(E::AccountAlreadyInitialized),
+    )
+    .await;
+    // The same account as book and queue.
+    let mut dup = i;
+    dup.accounts[7] = AccountMeta::new(fx.market.book, false);
+    fx.refused(&[market], &[dup], &[&admin], None).await;
+}
+
+struct MarketParamsFn(fn(&mut compute_futures::instructions::MarketParams));
+
+#[tokio::test]
+async fn collateral_account_and_fee_refusals() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(100 * USD).await;
+    let b = fx.trader(100 * USD).await;
+    // Zero deposit; deposit into the fee vault instead of the collateral vault.
+    let i = fx.deposit_ix(&a, 0);
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::ZeroAmount))
+        .await;
+    let mut i = fx.deposit_ix(&a, 5);
+    i.accounts[4] = AccountMeta::new(fx.fee_vault, false);
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::WrongExchange))
+        .await;
+    // Depositing from someone else's token account.
+    let mut i = fx.deposit_ix(&a, 5);
+    i.accounts[5] = AccountMeta::new(b.tokens, false);
+    fx.refused(&[a.account, b.account], &[i], &[&a.owner], None)
+        .await;
+    // Withdraw: more than the collateral, someone else's account, the insurance vault as source.
+    let i = fx.withdraw_ix(&a, &a.owner.pubkey(), 100 * USD + 1);
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::InsufficientMargin))
+        .await;
+    let i = fx.withdraw_ix(&a, &b.owner.pubkey(), 1);
+    fx.refused(&[a.account], &[i], &[&b.owner], Some(E::NotOwner))
+        .await;
+    let mut i = fx.withdraw_ix(&a, &a.owner.pubkey(), 1);
+    i.accounts[4] = AccountMeta::new(fx.insurance_vault, false);
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::WrongExchange))
+        .await;
+    let i = fx.withdraw_ix(&a, &a.owner.pubkey(), u64::MAX);
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::Overflow))
+        .await;
+    // With a position, the health accounts are required.
+    fx.place(&b, order(ASK, POST_ONLY, MID, 1)).await.unwrap();
+    fx.place(&a, order(BID, IOC, MID, 1)).await.unwrap();
+    let mut i = fx.withdraw_ix(&a, &a.owner.pubkey(), 1);
+    i.accounts.truncate(i.accounts.len() - 2);
+    fx.refused(
+        &[a.account],
+        &[i],
+        &[&a.owner],
+        Some(E::MissingHealthAccounts),
+    )
+    .await;
+    // Close: not empty; not the owner; set_delegate: not the owner.
+    let close = |owner: &Pubkey, account: Pubkey| {
+        ix(
+            acc::CloseMarginAccount {
+                owner: *owner,
+                account,
+            },
+            ins::CloseMarginAccount {},
+        )
+    };
+    let i = close(&a.owner.pubkey(), a.account);
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::AccountNotEmpty))
+        .await;
+    let i = close(&b.owner.pubkey(), a.account);
+    fx.refused(&[a.account], &[i], &[&b.owner], Some(E::NotOwner))
+        .await;
+    let i = ix(
+        acc::SetDelegate {
+            owner: b.owner.pubkey(),
+            account: a.account,
+        },
+        ins::SetDelegate {
+            delegate: b.owner.pubkey(),
+        },
+    );
+    fx.refused(&[a.account], &[i], &[&b.owner], Some(E::NotOwner))
+        .await;
+    // A second margin account with the same number is refused.
+    let i = ix(
+        acc::CreateMarginAccount {
+            owner: a.owner.pubkey(),
+            exchange: fx.exchange,
+            account: a.account,
+            system_program: anchor_lang::system_program::ID,
+        },
+        ins::CreateMarginAccount { number: 0 },
+    );
+    fx.refused(&[a.account], &[i], &[&a.owner], None).await;
+    // An empty account closes and returns its rent.
+    let c = fx.trader(0).await;
+    let before = fx.t.lamports(&c.owner.pubkey()).await;
+    let i = close(&c.owner.pubkey(), c.account);
+    fx.t.send(&[i], &[&c.owner]).await.unwrap();
+    assert!(fx.t.account(&c.account).await.is_none());
+    assert!(fx.t.lamports(&c.owner.pubkey()).await > before);
+
+    // Fees: only the admin sweeps, into the fee vault only.
+    fx.crank(&[b.account], &a.account, 8).await.unwrap();
+    let admin = fx.admin.insecure_clone();
+    let (exchange, mint, vault) = (fx.exchange, fx.mint, fx.vault);
+    let sweep = move |signer: &Pubkey, fee_vault: Pubkey| {
+        ix(
+            acc::SweepFees {
+                admin: *signer,
+                exchange,
+                collateral_mint: mint,
+                vault,
+                fee_vault,
+                token_program: spl_token_id(),
+            },
+            ins::SweepFees {},
+        )
+    };
+    let i = sweep(&a.owner.pubkey(), fx.fee_vault);
+    fx.refused(&[], &[i], &[&a.owner], Some(E::NotAdmin)).await;
+    let i = sweep(&admin.pubkey(), a.tokens);
+    fx.refused(&[], &[i], &[&admin], Some(E::WrongExchange))
+        .await;
+    let fees = fx.exchange_state().await.fees_accrued;
+    assert!(fees > 0);
+    let i = sweep(&admin.pubkey(), fx.fee_vault);
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+    assert_eq!(fx.t.token_balance(&fx.fee_vault.clone()).await, fees);
+    fx.assert_solvent(&[a.account, b.account]).await;
+    let i = sweep(&admin.pubkey(), fx.fee_vault);
+    fx.refused(&[], &[i], &[&admin], Some(E::ZeroAmount)).await;
+}
+
+#[tokio::test]
+async fn cancel_and_crank_refusals() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(100 * USD).await;
+    let b = fx.trader(100 * USD).await;
+    fx.place(&a, order(ASK, POST_ONLY, 25_100, 2))
+        .await
+        .unwrap();
+    let (_, asks) = fx.book_orders().await;
+    let id = asks[0].order_id;
+    // Someone else cancelling a's order; a cancelling through another market's book.
+    let mut accs = fx.cancel_accounts(&a);
+    accs.signer = b.owner.pubkey();
+    let i = ix(accs, ins::CancelOrder { order_id: id });
+    fx.refused(&[a.account], &[i], &[&b.owner], Some(E::NotAuthorized))
+        .await;
+    let other = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
+    let mut accs = fx.cancel_accounts(&a);
+    accs.book = other.book;
+    let i = ix(accs, ins::CancelOrder { order_id: id });
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::WrongBookAccount))
+        .await;
+    // Crank with another market's queue.
+    fx.place(&b, order(BID, IOC, 25_100, 1)).await.unwrap();
+    let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+    i.accounts[2] = AccountMeta::new(other.queue, false);
+    fx.refused(
+        &[a.account, b.account],
+        &[i],
+        &[],
+        Some(E::WrongBookAccount),
+    )
+    .await;
+    // The same maker account twice, and as reward account too: consumed once, paid once.
+    fx.crank(&[a.account, a.account], &a.account, 8)
+        .await
+        .unwrap();
+    assert_eq!(fx.queue_len().await, 0);
+    let m = fx.margin(&a.account).await;
+    assert_eq!(m.positions[0].base_lots, -1);
+    fx.assert_solvent(&[a.account, b.account]).await;
+    // Cancel-resting self-trade prevention: a's bid meets a's own ask, which is cancelled whole.
+    let mut o = order(BID, LIMIT, 25_100, 3);
+    o.self_trade = 1;
+    fx.place(&a, o).await.unwrap();
+    let (bids, asks) = fx.book_orders().await;
+    assert!(asks.is_empty());
+    assert_eq!((bids[0].price, bids[0].lots), (25_100, 3));
+    fx.crank(&[a.account], &b.account, 8).await.unwrap();
+    let m = fx.margin(&a.account).await;
+    assert_eq!((m.positions[0].bid_lots, m.positions[0].ask_lots), (3, 0));
+}
+
+#[tokio::test]
+async fn open_interest_limit() {
+    let mut fx = Fx::new().await;
+    // A market with max position 1,000 and max open interest 1,500 lots.
+    let mut p = market_params(fx.market.expiry + 86_400);
+    p.max_open_interest = 1_500;
+    fx.market = fx.create_market_with(p, 64, 64).await.unwrap();
+    let a = fx.trader(100_000 * USD).await;
+    let b = fx.trader(100_000 * USD).await;
+    let c = fx.trader(100_000 * USD).await;
+    let d = fx.trader(100_000 * USD).await;
+    fx.place(&b, order(ASK, POST_ONLY, MID, 1_000))
+        .await
+        .unwrap();
+    fx.place(&a, order(BID, IOC, MID, 1_000)).await.unwrap();
+    fx.crank(&[b.account], &a.account, 8).await.unwrap();
+    assert_eq!(fx.market_state().await.open_interest, 1_000);
+    // b is short 1,000: another 600 on the ask would break its position limit.
+    let i = fx.place_ix(&b, order(ASK, POST_ONLY, MID, 600));
+    fx.refused(&[b.account], &[i], &[&b.owner], Some(E::PositionLimit))
+        .await;
+    fx.place(&d, order(ASK, POST_ONLY, MID, 600)).await.unwrap();
+    // c buying 600 would bring longs to 1,600.
+    let i = fx.place_ix(&c, order(BID, IOC, MID, 600));
+    fx.refused(
+        &[a.account, b.account, c.account],
+        &[i],
+        &[&c.owner],
+        Some(E::OpenInterestLimit),
+    )
+    .await;
+    fx.place(&c, order(BID, IOC, MID, 500)).await.unwrap();
+    assert_eq!(fx.market_state().await.open_interest, 1_500);
+    // a selling reduces open interest again.
+    fx.place(&c, order(BID, POST_ONLY, MID - 10, 100))
+        .await
+        .unwrap();
+    fx.place(&a, order(ASK, IOC, MID - 10, 100)).await.unwrap();
+    assert_eq!(fx.market_state().await.open_interest, 1_400);
+}
