@@ -42,17 +42,19 @@ pub struct PlaceOrder<'info> {
     pub signer: Signer<'info>,
     #[account(mut)]
     pub exchange: Box<Account<'info, Exchange>>,
-    #[account(mut, constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    /// Belongs to `exchange` (checked in `with_trader`, where it is loaded once).
+    #[account(mut)]
     pub account: AccountLoader<'info, MarginAccount>,
-    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    /// Belongs to `exchange`; `index`, `book` and `event_queue` must be its own (checked in
+    /// `with_trader` against the one load of the market).
+    #[account(mut)]
     pub market: AccountLoader<'info, Market>,
-    #[account(address = market.load()?.index @ FuturesError::WrongIndex)]
     pub index: AccountLoader<'info, PriceIndex>,
-    /// CHECK: the market's book; owner, discriminator and market checked on load.
-    #[account(mut, address = market.load()?.book @ FuturesError::WrongBookAccount)]
+    /// CHECK: the market's book; key, owner, discriminator and market checked on load.
+    #[account(mut)]
     pub book: UncheckedAccount<'info>,
-    /// CHECK: the market's event queue; owner, discriminator and market checked on load.
-    #[account(mut, address = market.load()?.event_queue @ FuturesError::WrongBookAccount)]
+    /// CHECK: the market's event queue; key, owner, discriminator and market checked on load.
+    #[account(mut)]
     pub event_queue: UncheckedAccount<'info>,
 }
 
@@ -337,9 +339,19 @@ pub fn with_trader<'info, R>(
     let now = Clock::get()?.unix_timestamp;
     let market_key = a.market.key();
     let account_key = a.account.key();
+    let exchange_key = a.exchange.key();
     let mut acc = a.account.load_mut()?;
-    require!(acc.can_trade(&a.signer.key()), FuturesError::NotAuthorized);
+    require_keys_eq!(acc.exchange, exchange_key, FuturesError::WrongExchange);
     let mut m = a.market.load_mut()?;
+    require_keys_eq!(m.exchange, exchange_key, FuturesError::WrongExchange);
+    require_keys_eq!(a.index.key(), m.index, FuturesError::WrongIndex);
+    require_keys_eq!(a.book.key(), m.book, FuturesError::WrongBookAccount);
+    require_keys_eq!(
+        a.event_queue.key(),
+        m.event_queue,
+        FuturesError::WrongBookAccount
+    );
+    require!(acc.can_trade(&a.signer.key()), FuturesError::NotAuthorized);
     let mark = {
         let idx = a.index.load()?;
         mark_ticks(&m, &idx, now)?
