@@ -584,15 +584,18 @@ impl Market {
         self.t.send(&[i], &[holder]).await
     }
 
+    /// `closer` signs (anyone); the rent goes to `rent_to`, which must be the authority.
     pub fn close_position_ix(
         &self,
-        authority: &Pubkey,
+        closer: &Pubkey,
+        rent_to: &Pubkey,
         provider: &Pubkey,
         w: &WindowFx,
     ) -> Instruction {
         ix(
             acc::ClosePosition {
-                authority: *authority,
+                closer: *closer,
+                authority: *rent_to,
                 provider: *provider,
                 window: w.key,
                 position: w.position(provider),
@@ -601,9 +604,11 @@ impl Market {
         )
     }
 
+    /// Closes `p`'s position in `w`, signed by the context payer (closing is permissionless).
     pub async fn close_position(&mut self, p: &ProviderFx, w: &WindowFx) -> Result<u64, TxError> {
-        let i = self.close_position_ix(&p.authority.pubkey(), &p.key, w);
-        self.t.send(&[i], &[&p.authority]).await
+        let payer = self.t.payer_key();
+        let i = self.close_position_ix(&payer, &p.authority.pubkey(), &p.key, w);
+        self.t.send(&[i], &[]).await
     }
 
     pub fn close_window_ix(&self, admin: &Pubkey, w: &WindowFx) -> Instruction {

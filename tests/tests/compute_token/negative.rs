@@ -815,16 +815,25 @@ async fn close_failures() {
     );
     f.fails(i, &s, &[ticket], code(E::NotTicketHolder)).await;
 
-    // Position: before the window ends; with an open ticket; by a stranger.
-    let i = f.m.close_position_ix(&auth.pubkey(), &f.p.key, &f.w);
-    f.fails(i, &auth, &[ticket], code(E::WindowNotEnded)).await;
+    // Position (anyone may close it, rent to the authority): before the window ends; with an
+    // open ticket; with the rent sent to someone else.
+    let i =
+        f.m.close_position_ix(&s.pubkey(), &auth.pubkey(), &f.p.key, &f.w);
+    f.fails(i, &s, &[ticket], code(E::WindowNotEnded)).await;
     f.m.t.set_time(f.w.end).await;
-    let i = f.m.close_position_ix(&auth.pubkey(), &f.p.key, &f.w);
-    f.fails(i, &auth, &[ticket], code(E::PositionHasOpenTickets))
+    let i =
+        f.m.close_position_ix(&s.pubkey(), &auth.pubkey(), &f.p.key, &f.w);
+    f.fails(i, &s, &[ticket], code(E::PositionHasOpenTickets))
         .await;
-    let i = f.m.close_position_ix(&s.pubkey(), &f.p.key, &f.w);
+    let i =
+        f.m.close_position_ix(&s.pubkey(), &s.pubkey(), &f.p.key, &f.w);
     f.fails(i, &s, &[ticket], code(E::NotProviderAuthority))
         .await;
+    // Position of p named with q's provider account.
+    let mut i =
+        f.m.close_position_ix(&s.pubkey(), &f.q.authority.pubkey(), &f.q.key, &f.w);
+    i.accounts[4].pubkey = f.w.position(&f.p.key);
+    f.fails(i, &s, &[ticket], code(E::WrongProvider)).await;
 
     // Window: by a stranger; before the deadline; with positions left.
     let i = f.m.close_window_ix(&s.pubkey(), &f.w);

@@ -5,13 +5,17 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
-/// After the window ends and its tickets are resolved, the provider closes its position
-/// (lapsing what is left if nobody did) and gets the rent back.
+/// Permissionless once the window has ended and the position's tickets are resolved: lapses
+/// what is left (if nobody called `lapse`) and closes the position, returning its rent to the
+/// provider's authority, who paid it. Anyone may do it so that a provider cannot keep its
+/// window from being closed.
 #[derive(Accounts)]
 pub struct ClosePosition<'info> {
+    pub closer: Signer<'info>,
+    /// CHECK: only receives the rent; must be the provider's authority.
+    #[account(mut, address = provider.authority @ ComputeTokenError::NotProviderAuthority)]
+    pub authority: UncheckedAccount<'info>,
     #[account(mut)]
-    pub authority: Signer<'info>,
-    #[account(mut, has_one = authority @ ComputeTokenError::NotProviderAuthority)]
     pub provider: Box<Account<'info, Provider>>,
     #[account(mut)]
     pub window: Box<Account<'info, Window>>,
