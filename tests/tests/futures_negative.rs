@@ -194,7 +194,7 @@ async fn create_market_refusals() {
     );
     fx.refused(
         &[market],
-        &[i.clone()],
+        std::slice::from_ref(&i),
         &[&admin],
         Some(E::AccountAlreadyInitialized),
     )

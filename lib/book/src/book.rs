@@ -275,15 +275,16 @@ impl<'a> Book<'a> {
             ..OrderOutcome::default()
         };
         // Clear the expired orders that would cross the final price.
-        while in_way {
-            let Some(path) = opp.best_path() else { break };
-            let leaf = opp.leaf(path.leaf);
-            if !crosses(side, Some(price), leaf.price()) || !leaf.is_expired(now) {
-                break;
+        if in_way {
+            while let Some(path) = opp.best_path() {
+                let leaf = opp.leaf(path.leaf);
+                if !crosses(side, Some(price), leaf.price()) || !leaf.is_expired(now) {
+                    break;
+                }
+                let leaf = opp.remove_at(path);
+                sink.push(out_event(&leaf, OutReason::Expired, leaf.lots, true));
+                out.outs += 1;
             }
-            let leaf = opp.remove_at(path);
-            sink.push(out_event(&leaf, OutReason::Expired, leaf.lots, true));
-            out.outs += 1;
         }
         rest(own, req, key, req.lots, sink, &mut out);
         Ok(out)

@@ -10,9 +10,9 @@ use crate::RiskError;
 fn div_rem_flag(n: u128, d: u128) -> (u128, bool) {
     if n <= u64::MAX as u128 && d <= u64::MAX as u128 {
         let (n, d) = (n as u64, d as u64);
-        ((n / d) as u128, n % d != 0)
+        ((n / d) as u128, !n.is_multiple_of(d))
     } else {
-        (n / d, n % d != 0)
+        (n / d, !n.is_multiple_of(d))
     }
 }
 

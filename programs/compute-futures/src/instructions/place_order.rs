@@ -361,7 +361,7 @@ pub fn with_trader<'info, R>(
     let mut b = load_book(&mut book_data, &market_key)?;
     let mut q = load_queue(&mut queue_data, &market_key)?;
     let mut t = Trader {
-        exchange: &mut **a.exchange,
+        exchange: &mut a.exchange,
         market_key,
         market: &mut m,
         account_key,
