@@ -8,6 +8,9 @@ use crate::events::{EventsConsumed, MakerFilled, MakerOut};
 use crate::state::book::{check_owner, load_queue};
 use crate::state::{Exchange, MarginAccount, Market};
 
+/// Most maker accounts one crank transaction can use (a transaction holds about 25 accounts).
+const MAX_MAKERS: usize = 32;
+
 /// Permissionless crank: applies the oldest events to makers' margin accounts, in queue order, and
 /// pays `crank_reward` per event into `reward_account`. Remaining accounts: the makers' margin
 /// accounts (writable, any order). It stops at the first event whose maker is not among them, so a
@@ -112,6 +115,23 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
     let mut market = a.market.load_mut()?;
     let mut data = a.event_queue.try_borrow_mut_data()?;
     let mut queue = load_queue(&mut data, &market_key)?;
+    // Index the maker accounts once: (compact id, position in remaining accounts). Accounts that
+    // are not writable margin accounts of this exchange are ignored.
+    let mut makers = [(0u32, 0usize); MAX_MAKERS];
+    let mut n_makers = 0;
+    for (i, info) in ctx.remaining_accounts.iter().enumerate() {
+        if n_makers == MAX_MAKERS || !info.is_writable {
+            continue;
+        }
+        let Ok(loader) = AccountLoader::<MarginAccount>::try_from(info) else {
+            continue;
+        };
+        let Ok(acc) = loader.load() else { continue };
+        if acc.exchange == exchange_key {
+            makers[n_makers] = (acc.id, i);
+            n_makers += 1;
+        }
+    }
     let mut consumed = 0u32;
     while consumed < limit as u32 {
         let Some(rec) = queue.front().copied() else {
@@ -122,32 +142,22 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
             BookEvent::Fill(f) => f.maker,
             BookEvent::Out(o) => o.owner,
         };
-        let mut applied = false;
-        for info in ctx.remaining_accounts.iter() {
-            let Ok(loader) = AccountLoader::<MarginAccount>::try_from(info) else {
-                continue;
-            };
-            let Ok(mut acc) = loader.load_mut() else {
-                continue;
-            };
-            if acc.id != owner || acc.exchange != exchange_key || !info.is_writable {
-                continue;
-            }
-            apply(
-                &mut acc,
-                info.key(),
-                market_key,
-                &mut market,
-                &mut a.exchange,
-                &event,
-                rec.seq_num,
-            )?;
-            applied = true;
+        // Stop at the first event whose maker was not passed: queue order is kept.
+        let Some(&(_, i)) = makers[..n_makers].iter().find(|(id, _)| *id == owner) else {
             break;
-        }
-        if !applied {
-            break;
-        }
+        };
+        let info = &ctx.remaining_accounts[i];
+        let loader = AccountLoader::<MarginAccount>::try_from(info)?;
+        let mut acc = loader.load_mut()?;
+        apply(
+            &mut acc,
+            info.key(),
+            market_key,
+            &mut market,
+            &mut a.exchange,
+            &event,
+            rec.seq_num,
+        )?;
         queue.pop();
         consumed += 1;
     }
