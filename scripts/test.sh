@@ -12,8 +12,12 @@ export SBF_TARGET_DIR=${SBF_TARGET_DIR:-$HOME/.cache/cfx/sbf-upstream}
 export SBF_HARNESS_TARGET_DIR=${SBF_HARNESS_TARGET_DIR:-$HOME/.cache/cfx/sbf-harness}
 sbf_tool="$root/../shared/tools/sbf-upstream"
 
+log="$CARGO_TARGET_DIR/test-run.log"
+mkdir -p "$CARGO_TARGET_DIR"
+: > "$log"
+
 echo "== native: cargo test --workspace"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 echo "== SBF: build programs and the book harness"
 scripts/build-book-harness.sh
@@ -32,6 +36,8 @@ rm -rf "$built"
 echo "== SBF: end-to-end tests against target/deploy"
 export CFX_CU_DIR="$CARGO_TARGET_DIR/cu"
 rm -rf "$CFX_CU_DIR"
-SBF_OUT_DIR="$root/target/deploy" cargo test --locked -p cfx-tests
+SBF_OUT_DIR="$root/target/deploy" cargo test --locked -p cfx-tests 2>&1 | tee -a "$log"
 echo "== compute units measured in the SBF pass"
 cat "$CFX_CU_DIR"/*.md
+# One closing line over both passes.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$log"

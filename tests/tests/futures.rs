@@ -558,3 +558,60 @@ async fn crank_stops_at_a_missing_maker_and_never_blocks_others() {
     fx.assert_solvent(&[m1.account, m2.account, t.account])
         .await;
 }
+
+#[tokio::test]
+async fn crank_survives_a_cancel_after_a_partial_fill_and_a_fee_change() {
+    let mut fx = Fx::new().await;
+    let maker = fx.trader(1_000 * USD).await;
+    let taker = fx.trader(1_000 * USD).await;
+    fx.place(&maker, order(ASK, POST_ONLY, 25_100, 5))
+        .await
+        .unwrap();
+    // Partial fill (event pending), then the maker cancels the rest before any crank.
+    fx.place(&taker, order(BID, IOC, 25_100, 2)).await.unwrap();
+    let i = ix(
+        fx.cancel_accounts(&maker),
+        compute_futures::instruction::CancelAllOrders {},
+    );
+    fx.t.send(&[i], &[&maker.owner]).await.unwrap();
+    let m = fx.margin(&maker.account).await;
+    assert!(m.orders.iter().all(|o| o.id() == 0));
+    assert_eq!(
+        m.positions[0].ask_lots, 2,
+        "the filled lots stay reserved until the crank"
+    );
+    // The admin doubles the rebate before the crank: the maker still gets the rate of the fill.
+    let admin = fx.admin.insecure_clone();
+    let fees = compute_futures::instructions::FeeSchedule {
+        maker_fee_bps: -4,
+        ..default_fees()
+    };
+    let i = ix(
+        compute_futures::accounts::UpdateExchange {
+            admin: admin.pubkey(),
+            exchange: fx.exchange,
+        },
+        compute_futures::instruction::UpdateExchange {
+            fees: Some(fees),
+            paused: None,
+        },
+    );
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+    fx.crank(&[maker.account], &taker.account, 8).await.unwrap();
+    assert_eq!(fx.queue_len().await, 0);
+    let m = fx.margin(&maker.account).await;
+    let notional = 2 * 25_100 * TICK_VALUE as i64;
+    assert_eq!((m.positions[0].base_lots, m.positions[0].ask_lots), (-2, 0));
+    assert_eq!(m.collateral, (1_000 * USD) as i64 + notional * 2 / 10_000);
+    assert_eq!(fx.exchange_state().await.rebates_reserved, 0);
+    fx.assert_solvent(&[maker.account, taker.account]).await;
+    // The maker can close out and its account then holds nothing reserved.
+    fx.place(&taker, order(ASK, POST_ONLY, 25_200, 2))
+        .await
+        .unwrap();
+    fx.place(&maker, order(BID, IOC, 25_200, 2)).await.unwrap();
+    fx.crank(&[taker.account], &maker.account, 8).await.unwrap();
+    let m = fx.margin(&maker.account).await;
+    assert!(m.positions.iter().all(|p| p.market == Pubkey::default()));
+    fx.assert_solvent(&[maker.account, taker.account]).await;
+}

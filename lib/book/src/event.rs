@@ -91,7 +91,9 @@ pub struct EventRecord {
     pub owner: u32,
     /// Taker (fills).
     pub taker: u32,
-    pub _pad: u32,
+    /// Free for the caller: the engine writes 0 and never reads it. A program can annotate a
+    /// record after `new_order` (compute-futures stores the maker fee rate in effect at the fill).
+    pub tag: u32,
     pub price: u64,
     pub lots: u64,
     pub order_id: [u64; 2],
@@ -110,7 +112,7 @@ impl EventRecord {
                 flags: f.maker_out as u8 * FLAG_DONE,
                 owner: f.maker,
                 taker: f.taker,
-                _pad: 0,
+                tag: 0,
                 price: f.price,
                 lots: f.lots,
                 order_id: [f.maker_order_id as u64, (f.maker_order_id >> 64) as u64],
@@ -124,7 +126,7 @@ impl EventRecord {
                 flags: o.closed as u8 * FLAG_DONE,
                 owner: o.owner,
                 taker: 0,
-                _pad: 0,
+                tag: 0,
                 price: (o.order_id >> 64) as u64,
                 lots: o.lots,
                 order_id: [o.order_id as u64, (o.order_id >> 64) as u64],
@@ -288,6 +290,15 @@ impl<'a> EventQueue<'a> {
         self.newest(self.hdr.count as usize)
     }
 
+    /// The event `i` places after the oldest, for annotating (see [`EventRecord::tag`]).
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut EventRecord> {
+        if i >= self.hdr.count as usize {
+            return None;
+        }
+        let slot = (self.hdr.head as usize + i) % self.records.len();
+        Some(&mut self.records[slot])
+    }
+
     /// The newest `n` events (all of them if fewer), oldest of those first.
     pub fn newest(&self, n: usize) -> impl Iterator<Item = &EventRecord> + '_ {
         let cap = self.records.len();
@@ -361,6 +372,9 @@ mod tests {
             let newest: Vec<u64> = q.newest(1).map(|r| r.lots).collect();
             assert_eq!(newest, vec![round * 10 + 2]);
             assert_eq!(q.newest(5).count(), 2);
+            q.get_mut(1).unwrap().tag = 7;
+            assert_eq!(q.newest(1).next().unwrap().tag, 7);
+            assert!(q.get_mut(2).is_none());
             assert_eq!(q.pop().unwrap().lots, round * 10 + 1);
             assert_eq!(q.pop().unwrap().seq_num, round * 2 + 1);
             assert!(q.pop().is_none());

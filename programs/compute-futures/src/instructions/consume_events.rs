@@ -5,6 +5,7 @@ use cfx_risk::math::notional;
 
 use crate::error::FuturesError;
 use crate::events::{EventsConsumed, MakerFilled, MakerOut};
+use crate::instructions::place_order::decode_bps;
 use crate::state::book::{check_owner, load_queue};
 use crate::state::{Exchange, MarginAccount, Market};
 
@@ -29,6 +30,9 @@ pub struct ConsumeEvents<'info> {
     pub reward_account: AccountLoader<'info, MarginAccount>,
 }
 
+/// Applies one event to its maker. Never fails for a reason the maker could cause (an order it
+/// cancelled meanwhile, a position slot it freed), so no maker can stall the queue.
+#[allow(clippy::too_many_arguments)]
 fn apply(
     acc: &mut MarginAccount,
     account_key: Pubkey,
@@ -36,14 +40,13 @@ fn apply(
     market: &mut Market,
     exchange: &mut Exchange,
     event: &BookEvent,
+    maker_bps: i16,
     seq: u64,
 ) -> Result<()> {
+    // The position slot outlives the order: it is only freed once its reservations are released.
+    let pos = acc.position_slot(&market_key)?;
     match event {
         BookEvent::Fill(f) => {
-            let slot = acc
-                .find_order(f.maker_order_id)
-                .ok_or(FuturesError::OrderNotFound)?;
-            let pos = acc.orders[slot].position as usize;
             let n = notional(f.price, f.lots, market.tick_value).map_err(FuturesError::from)?;
             let buy = f.taker_side == Side::Ask;
             let p = &mut acc.positions[pos];
@@ -59,8 +62,13 @@ fn apply(
                 .checked_add(realized)
                 .ok_or(FuturesError::Overflow)?;
             let after_long = position.base_lots.max(0) as u64;
-            market.open_interest = (market.open_interest + after_long).saturating_sub(before_long);
-            let fee = maker_fee(n, exchange.maker_fee_bps as i64).map_err(FuturesError::from)?;
+            market.open_interest = market
+                .open_interest
+                .checked_add(after_long)
+                .ok_or(FuturesError::Overflow)?
+                .saturating_sub(before_long);
+            // The rate in effect at the fill, recorded by place_order.
+            let fee = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
             if fee < 0 {
                 // Reserved from the taker's fee when the fill happened.
                 exchange.rebates_reserved =
@@ -76,7 +84,8 @@ fn apply(
                 .checked_add(delta)
                 .ok_or(FuturesError::Overflow)?;
             acc.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
-            acc.release_order(slot, f.lots, f.maker_out);
+            let maker_side = if buy { 0 } else { 1 };
+            release(acc, pos, maker_side, f.maker_order_id, f.lots, f.maker_out);
             emit!(MakerFilled {
                 market: market_key,
                 account: account_key,
@@ -89,10 +98,7 @@ fn apply(
             });
         }
         BookEvent::Out(o) => {
-            let slot = acc
-                .find_order(o.order_id)
-                .ok_or(FuturesError::OrderNotFound)?;
-            acc.release_order(slot, o.lots, o.closed);
+            release(acc, pos, o.side as u8, o.order_id, o.lots, o.closed);
             emit!(MakerOut {
                 market: market_key,
                 account: account_key,
@@ -105,6 +111,22 @@ fn apply(
     }
     acc.release_idle_positions();
     Ok(())
+}
+
+/// Releases `lots` of the order's reservation. If the owner already cancelled the order (its
+/// slot is gone), the lots are still reserved on the position and are released there.
+fn release(acc: &mut MarginAccount, pos: usize, side: u8, order_id: u128, lots: u64, closed: bool) {
+    match acc.find_order(order_id) {
+        Some(slot) => acc.release_order(slot, lots, closed),
+        None => {
+            let p = &mut acc.positions[pos];
+            if side == 0 {
+                p.bid_lots = p.bid_lots.saturating_sub(lots);
+            } else {
+                p.ask_lots = p.ask_lots.saturating_sub(lots);
+            }
+        }
+    }
 }
 
 pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u16) -> Result<()> {
@@ -156,6 +178,7 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
             &mut market,
             &mut a.exchange,
             &event,
+            decode_bps(rec.tag),
             rec.seq_num,
         )?;
         queue.pop();

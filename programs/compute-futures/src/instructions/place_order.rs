@@ -58,6 +58,15 @@ pub struct PlaceOrder<'info> {
     pub event_queue: UncheckedAccount<'info>,
 }
 
+/// A signed fee rate as stored in an event record's tag.
+pub fn encode_bps(bps: i16) -> u32 {
+    bps as u16 as u32
+}
+
+pub fn decode_bps(tag: u32) -> i16 {
+    tag as u16 as i16
+}
+
 /// What an instruction that trades holds while it trades.
 pub struct Trader<'a> {
     pub exchange: &'a mut Exchange,
@@ -202,15 +211,24 @@ pub fn place(
         }
         // Taker fee, less the rebates reserved for the makers of these fills.
         fee = taker_fee(value, t.exchange.taker_fee_bps as u64).map_err(FuturesError::from)?;
+        // Each of this order's fills (the newest events) carries the maker fee rate in effect now,
+        // so the crank charges or pays exactly what is reserved here even if the schedule changes.
+        let maker_bps = t.exchange.maker_fee_bps;
         let mut rebates = 0u64;
-        if t.exchange.maker_fee_bps < 0 {
-            // Only this order's events: the newest on the queue.
-            let fresh = (queue.seq_num() - first_event) as usize;
-            for r in queue.newest(fresh).filter(|r| r.kind == EVENT_FILL) {
+        let fresh = (queue.seq_num() - first_event) as usize;
+        let first = queue.len() - fresh;
+        for k in first..queue.len() {
+            let Some(r) = queue.get_mut(k) else { break };
+            if r.kind != EVENT_FILL {
+                continue;
+            }
+            r.tag = encode_bps(maker_bps);
+            if maker_bps < 0 {
                 let n = notional(r.price, r.lots, tick_value).map_err(FuturesError::from)?;
-                let m =
-                    maker_fee(n, t.exchange.maker_fee_bps as i64).map_err(FuturesError::from)?;
-                rebates += m.unsigned_abs();
+                let m = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
+                rebates = rebates
+                    .checked_add(m.unsigned_abs())
+                    .ok_or(FuturesError::Overflow)?;
             }
         }
         let ex = &mut *t.exchange;

@@ -40,8 +40,14 @@ impl PositionSlot {
         self.entry_quote = p.entry_quote;
     }
 
+    /// Nothing held and nothing reserved: lots of a cancelled order whose fill the crank has not
+    /// applied yet keep the slot alive.
     pub fn is_idle(&self) -> bool {
-        self.base_lots == 0 && self.entry_quote == 0 && self.orders == 0
+        self.base_lots == 0
+            && self.entry_quote == 0
+            && self.orders == 0
+            && self.bid_lots == 0
+            && self.ask_lots == 0
     }
 }
 
