@@ -132,6 +132,18 @@ impl Market {
     /// Starts a context with the program, a bond mint of `bond_program` and an initialized
     /// registry; the clock is set to `T0`.
     pub async fn new(bond_program: Pubkey) -> Self {
+        let mut m = Self::uninitialized(bond_program).await;
+        let i = m.initialize_registry_ix(&m.admin.pubkey());
+        let admin = m.admin.insecure_clone();
+        m.init_cu =
+            m.t.send(&[i], &[&admin])
+                .await
+                .expect("initialize registry");
+        m
+    }
+
+    /// Like `new`, without initializing the registry (`init_cu` stays 0).
+    pub async fn uninitialized(bond_program: Pubkey) -> Self {
         let mut t = TestContext::start(vec![program()]).await;
         t.set_time(T0).await;
         let admin = t.funded_keypair(10_000_000_000).await;
@@ -139,7 +151,7 @@ impl Market {
         let bond_mint = t.create_mint(&bond_program, bond_decimals).await;
         let registry = registry_pda();
         let vault = vault_pda(&registry);
-        let mut m = Self {
+        Self {
             t,
             admin,
             bond_mint,
@@ -148,14 +160,7 @@ impl Market {
             registry,
             vault,
             init_cu: 0,
-        };
-        let i = m.initialize_registry_ix(&m.admin.pubkey());
-        let admin = m.admin.insecure_clone();
-        m.init_cu =
-            m.t.send(&[i], &[&admin])
-                .await
-                .expect("initialize registry");
-        m
+        }
     }
 
     pub fn initialize_registry_ix(&self, admin: &Pubkey) -> Instruction {
@@ -629,6 +634,23 @@ impl Market {
         self.t.send(&[i], &[&admin]).await
     }
 
+    /// Overwrites a program account's data with `f` applied to its deserialized state: for
+    /// tests that break an invariant on purpose.
+    pub async fn corrupt<T>(&mut self, key: &Pubkey, f: impl FnOnce(&mut T))
+    where
+        T: AccountDeserialize + anchor_lang::AccountSerialize,
+    {
+        let mut account = self.t.account(key).await.expect("account to corrupt");
+        let mut state = T::try_deserialize(&mut account.data.as_slice()).expect("state");
+        f(&mut state);
+        let mut data = Vec::new();
+        state.try_serialize(&mut data).expect("serialize");
+        account.data[..data.len()].copy_from_slice(&data);
+        self.t
+            .ctx
+            .set_account(key, &solana_sdk::account::AccountSharedData::from(account));
+    }
+
     /// Deserializes a program account (None if it does not exist).
     pub async fn fetch<T: AccountDeserialize>(&mut self, key: &Pubkey) -> Option<T> {
         let a = self.t.account(key).await?;
@@ -651,4 +673,81 @@ impl Market {
         let r = self.registry;
         self.fetch(&r).await.expect("registry account")
     }
+}
+
+/// Token-2022 mint extensions for bond-mint tests.
+#[derive(Clone, Copy, Debug)]
+pub enum MintExtension {
+    PermanentDelegate,
+    TransferFee,
+    TransferHook,
+    /// Harmless for a bond mint; accepted.
+    MintCloseAuthority,
+}
+
+/// Creates a Token-2022 mint (payer = mint authority, 6 decimals) with one extension.
+pub async fn create_mint_with_extension(t: &mut TestContext, ext: MintExtension) -> Pubkey {
+    use anchor_spl::token_2022::spl_token_2022::{
+        self,
+        extension::{transfer_fee, transfer_hook, ExtensionType},
+        state::Mint as MintState,
+    };
+    let program = token_2022_id();
+    let mint = Keypair::new();
+    let payer = t.payer_key();
+    let (ty, init) = match ext {
+        MintExtension::PermanentDelegate => (
+            ExtensionType::PermanentDelegate,
+            spl_token_2022::instruction::initialize_permanent_delegate(
+                &program,
+                &mint.pubkey(),
+                &payer,
+            ),
+        ),
+        MintExtension::TransferFee => (
+            ExtensionType::TransferFeeConfig,
+            transfer_fee::instruction::initialize_transfer_fee_config(
+                &program,
+                &mint.pubkey(),
+                Some(&payer),
+                Some(&payer),
+                50,
+                1_000_000,
+            ),
+        ),
+        MintExtension::TransferHook => (
+            ExtensionType::TransferHook,
+            transfer_hook::instruction::initialize(
+                &program,
+                &mint.pubkey(),
+                Some(payer),
+                Some(Pubkey::new_unique()),
+            ),
+        ),
+        MintExtension::MintCloseAuthority => (
+            ExtensionType::MintCloseAuthority,
+            spl_token_2022::instruction::initialize_mint_close_authority(
+                &program,
+                &mint.pubkey(),
+                Some(&payer),
+            ),
+        ),
+    };
+    let len = ExtensionType::try_calculate_account_len::<MintState>(&[ty]).unwrap();
+    let ixs = [
+        anchor_lang::solana_program::system_instruction::create_account(
+            &payer,
+            &mint.pubkey(),
+            anchor_lang::prelude::Rent::default().minimum_balance(len),
+            len as u64,
+            &program,
+        ),
+        init.unwrap(),
+        spl_token_2022::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, None, 6)
+            .unwrap(),
+    ];
+    t.send(&ixs, &[&mint])
+        .await
+        .expect("create mint with extension");
+    mint.pubkey()
 }

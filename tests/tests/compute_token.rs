@@ -3,17 +3,21 @@
 #![allow(deprecated)]
 
 mod compute_token {
+    pub mod backing;
     pub mod cu;
     pub mod invariants;
     pub mod lifecycle;
     pub mod negative;
 }
 
-use cfx_tests::{compute_token::Market, error_code, TxError};
+use ::compute_token::events::DefaultClaimed;
+use cfx_tests::{compute_token::Market, error_code, events, TestContext, TxError};
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair};
 
-/// Sends `ixs`, expects custom error `code`, and checks that none of `watched` changed
-/// (data, lamports, owner; missing accounts stay missing).
+/// Sends `ixs` and expects custom error `code`: that code is the assertion. It also compares
+/// `watched` (data, lamports, owner; missing accounts stay missing) before and after, but a
+/// failed transaction is atomic, so that comparison is only a sanity check of the test
+/// harness, not evidence about the program.
 pub async fn fails_unchanged(
     m: &mut Market,
     ixs: &[Instruction],
@@ -70,5 +74,22 @@ pub fn assert_code(res: Result<u64, TxError>, code: u32) {
     match res {
         Err(e) => assert_eq!(error_code(&e), Some(code), "wrong error {e:?}"),
         Ok(_) => panic!("expected error {code}, but the transaction succeeded"),
+    }
+}
+
+/// The `DefaultClaimed` event of the last transaction: `(value, owed, paid, capped)`. Anchor's
+/// `emit!` writes through `sol_log_data`, which only logs on the SBF target (natively it is a
+/// no-op in anchor-lang), so the event is checked in the SBF pass; callers check the state and
+/// balances it describes in both passes.
+pub fn check_claim_event(m: &Market, value: u64, owed: u64, paid: u64, capped: bool) {
+    let ev = events::<DefaultClaimed>(&m.t.last_logs);
+    if TestContext::sbf() {
+        assert_eq!(ev.len(), 1, "one DefaultClaimed event");
+        assert_eq!(
+            (ev[0].value, ev[0].owed, ev[0].paid, ev[0].capped),
+            (value, owed, paid, capped)
+        );
+    } else {
+        assert!(ev.is_empty());
     }
 }

@@ -25,7 +25,7 @@ pub enum ComputeTokenError {
     InvalidGracePeriod,
     #[msg("Default penalty must be at most 10000 bps")]
     InvalidPenalty,
-    #[msg("The bond vault or bond mint does not belong to this registry")]
+    #[msg("The bond vault is not this registry's vault; pass registry.bond_vault")]
     WrongBondVault,
     #[msg("The account belongs to a different compute class")]
     WrongClass,
@@ -50,7 +50,8 @@ pub enum ComputeTokenError {
     #[msg("The window has not ended yet")]
     WindowNotEnded,
     #[msg(
-        "Minting this many units would exceed what the provider's bond covers; deposit more bond"
+        "Minting this many units would exceed what the provider's bond covers (outstanding \
+         units plus open tickets, at bond value); deposit more bond"
     )]
     BondTooSmall,
     #[msg("The provider does not have that many outstanding units in this window")]
@@ -73,4 +74,24 @@ pub enum ComputeTokenError {
     WindowHasPositions,
     #[msg("The window's redemption deadline has not passed yet")]
     WindowDeadlineNotPassed,
+    #[msg("The bond mint is not this registry's bond mint; pass registry.bond_mint")]
+    WrongBondMint,
+    #[msg("The token program is not the bond mint's; pass registry.bond_token_program")]
+    WrongTokenProgram,
+    #[msg(
+        "The bond mint has a permanent delegate, transfer fee or transfer hook extension; \
+         use a bond mint without them"
+    )]
+    UnsupportedBondMintExtension,
+    #[msg(
+        "The rent of a closed position goes to the provider's authority; pass provider.authority"
+    )]
+    WrongRentRecipient,
+    #[msg(
+        "Accounting invariant broken (the provider's bond is below what it locks, or a \
+         position redeemed and lapsed more than it minted); nothing was changed, report it"
+    )]
+    InvariantBroken,
+    #[msg("The position is not the ticket's position; pass ticket.position")]
+    WrongPosition,
 }

@@ -84,10 +84,14 @@ pub struct DefaultClaimed {
     pub ticket: Pubkey,
     pub holder: Pubkey,
     pub provider: Pubkey,
-    /// Bond value plus penalty the ticket was owed.
+    /// The ticket's bond value (units × bond per unit, rounded down); always paid in full.
+    pub value: u64,
+    /// Value plus the class penalty.
     pub owed: u64,
-    /// What the bond could pay; less than `owed` only when the bond ran short.
+    /// Value plus the penalty actually paid: the penalty comes only from bond that no other
+    /// outstanding units or open tickets lock.
     pub paid: u64,
+    /// True when that free bond could not pay the whole penalty (`paid < owed`).
     pub capped: bool,
 }
 

@@ -38,6 +38,13 @@ pub fn sub(a: u64, b: u64) -> Result<u64> {
         .ok_or_else(|| error!(ComputeTokenError::MathOverflow))
 }
 
+/// `a - b` where the books guarantee `a >= b`; fails with `InvariantBroken` otherwise, so a
+/// broken invariant stops the instruction instead of being clamped.
+pub fn sub_inv(a: u64, b: u64) -> Result<u64> {
+    a.checked_sub(b)
+        .ok_or_else(|| error!(ComputeTokenError::InvariantBroken))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,34 +1,18 @@
 //! Happy paths: full lifecycle, default claims, caps, metadata, closing.
 
-use crate::{assert_code, fails_unchanged};
+use crate::{assert_code, check_claim_event, fails_unchanged};
 use cfx_tests::{
     compute_token::{code, ix, Market},
-    events,
     token::{read_token_metadata, spl_token_id, token_2022_id},
-    TestContext,
 };
 use compute_token::{
     error::ComputeTokenError as E,
-    events::DefaultClaimed,
     instruction as ins,
     state::{Position, TicketStatus},
 };
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
 
 const BPU: u64 = 2_000_000; // bond per GPU-hour: 2 bond tokens (6 decimals)
-
-/// The `DefaultClaimed` event of the last transaction. Anchor's `emit!` writes through
-/// `sol_log_data`, which only logs on the SBF target (natively it is a no-op in anchor-lang),
-/// so the event is checked in the SBF run; the state checks around it run in both.
-fn check_claim_event(m: &Market, owed: u64, paid: u64, capped: bool) {
-    let ev = events::<DefaultClaimed>(&m.t.last_logs);
-    if TestContext::sbf() {
-        assert_eq!(ev.len(), 1, "one DefaultClaimed event");
-        assert_eq!((ev[0].owed, ev[0].paid, ev[0].capped), (owed, paid, capped));
-    } else {
-        assert!(ev.is_empty());
-    }
-}
 
 #[tokio::test]
 async fn full_lifecycle() {
@@ -185,8 +169,10 @@ async fn default_path(bond_program: Pubkey) {
     m.claim_default(&alice, &p, &ticket, &alice_bond)
         .await
         .unwrap();
-    let owed = 20 * BPU * 11_000 / 10_000; // value + 10% penalty
-    check_claim_event(&m, owed, owed, false);
+    // Value of 20 units plus the 10 % penalty; the bond that the 30 other outstanding units
+    // do not lock (100 − 20 − 30 = 50 units' worth) covers the penalty.
+    let owed = 20 * BPU * 11_000 / 10_000;
+    check_claim_event(&m, 20 * BPU, owed, owed, false);
     assert_eq!(m.t.token_balance(&alice_bond).await, owed);
     let t = m.ticket(&ticket).await;
     assert_eq!((t.status, t.paid), (TicketStatus::Defaulted, owed));
@@ -244,7 +230,8 @@ async fn default_claim_is_capped_by_the_bond_and_says_so() {
     m.claim_default(&alice, &p, &ticket, &bond_acc)
         .await
         .unwrap();
-    check_claim_event(&m, 22 * BPU, 20 * BPU, true);
+    // The value is locked and paid in full; nothing is free for the penalty.
+    check_claim_event(&m, 20 * BPU, 22 * BPU, 20 * BPU, true);
     assert_eq!(m.t.token_balance(&bond_acc).await, 20 * BPU);
     assert_eq!(m.provider(&p.key).await.bond, 0);
     assert_eq!(m.t.token_balance(&m.vault.clone()).await, 0);

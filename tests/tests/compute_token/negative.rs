@@ -232,7 +232,7 @@ async fn deposit_bond_failures() {
         code(E::WrongBondVault),
     )
     .await;
-    // Wrong bond mint.
+    // Wrong bond mint; wrong token program.
     let other_mint = f.m.t.create_mint(&bp, 6).await;
     let mut a = f.m.deposit_accounts(&f.p);
     a.bond_mint = other_mint;
@@ -240,7 +240,16 @@ async fn deposit_bond_failures() {
         ix(a, ins::DepositBond { amount: 1 }),
         &auth,
         &[],
-        code(E::WrongBondVault),
+        code(E::WrongBondMint),
+    )
+    .await;
+    let mut a = f.m.deposit_accounts(&f.p);
+    a.bond_token_program = cfx_tests::token::token_2022_id();
+    f.fails(
+        ix(a, ins::DepositBond { amount: 1 }),
+        &auth,
+        &[],
+        code(E::WrongTokenProgram),
     )
     .await;
     // Zero.
@@ -769,14 +778,34 @@ async fn release_bond_failures() {
         code(E::WrongBondVault),
     )
     .await;
-    // Open tickets keep value + penalty locked: 50 outstanding + 10 redeemed ⇒ 40 + 11 units.
+    // Wrong bond mint; wrong token program (Token-2022 for an SPL Token bond mint).
+    let other_mint = f.m.t.create_mint(&bp, 6).await;
+    let mut a = f.m.release_accounts(&f.p, &f.p.bond_account);
+    a.bond_mint = other_mint;
+    f.fails(
+        ix(a, ins::ReleaseBond { amount: 1 }),
+        &auth,
+        &[other_mint],
+        code(E::WrongBondMint),
+    )
+    .await;
+    let mut a = f.m.release_accounts(&f.p, &f.p.bond_account);
+    a.bond_token_program = cfx_tests::token::token_2022_id();
+    f.fails(
+        ix(a, ins::ReleaseBond { amount: 1 }),
+        &auth,
+        &[],
+        code(E::WrongTokenProgram),
+    )
+    .await;
+    // An open ticket keeps its value locked: 40 outstanding + 10 in the ticket ⇒ 50 units.
     let _ticket = f.ticket(10).await;
     let a = f.m.release_accounts(&f.p, &f.p.bond_account);
     f.fails(
         ix(
             a,
             ins::ReleaseBond {
-                amount: 49 * BPU + 1,
+                amount: 50 * BPU + 1,
             },
         ),
         &auth,
@@ -785,7 +814,8 @@ async fn release_bond_failures() {
     )
     .await;
     let p = f.p.clone();
-    f.m.release(&p, 49 * BPU).await.unwrap();
+    f.m.release(&p, 50 * BPU).await.unwrap();
+    assert_eq!(f.m.provider(&f.p.key).await.bond, 50 * BPU);
 }
 
 #[tokio::test]
@@ -827,8 +857,7 @@ async fn close_failures() {
         .await;
     let i =
         f.m.close_position_ix(&s.pubkey(), &s.pubkey(), &f.p.key, &f.w);
-    f.fails(i, &s, &[ticket], code(E::NotProviderAuthority))
-        .await;
+    f.fails(i, &s, &[ticket], code(E::WrongRentRecipient)).await;
     // Position of p named with q's provider account.
     let mut i =
         f.m.close_position_ix(&s.pubkey(), &f.q.authority.pubkey(), &f.q.key, &f.w);
@@ -846,4 +875,219 @@ async fn close_failures() {
     let i = f.m.close_window_ix(&admin.pubkey(), &f.w);
     f.fails(i, &admin, &[ticket], code(E::WindowHasPositions))
         .await;
+}
+
+/// `fulfil` and `claim_default` take the position from `ticket.position`; another position of
+/// the same provider (here in `w2`) is refused.
+#[tokio::test]
+async fn fulfil_and_claim_refuse_a_substituted_position() {
+    let mut f = setup().await;
+    let (p, w2, acc2) = (f.p.clone(), f.w2, f.acc2);
+    f.m.mint_units(&p, &w2, &acc2, 5).await.unwrap();
+    let other_pos = w2.position(&p.key);
+    let ticket = f.ticket(10).await;
+    let p_auth = p.authority.insecure_clone();
+    let h = f.holder.insecure_clone();
+
+    let mut i = f.m.fulfil_ix(&p_auth.pubkey(), &p.key, &ticket).await;
+    i.accounts[2].pubkey = other_pos;
+    f.fails(i, &p_auth, &[ticket, other_pos], code(E::WrongPosition))
+        .await;
+
+    let deadline = f.m.ticket(&ticket).await.deadline;
+    f.m.t.set_time(deadline).await;
+    let (bp, bm) = (f.m.bond_program, f.m.bond_mint);
+    let h_bond = f.m.t.create_token_account(&bp, &bm, &h.pubkey()).await;
+    let mut a = f.m.claim_accounts(&h.pubkey(), &p, &ticket, &h_bond).await;
+    a.position = other_pos;
+    f.fails(
+        ix(a, ins::ClaimDefault {}),
+        &h,
+        &[ticket, other_pos, h_bond],
+        code(E::WrongPosition),
+    )
+    .await;
+    // Wrong bond mint and wrong token program on a claim.
+    let other_mint = f.m.t.create_mint(&bp, 6).await;
+    let mut a = f.m.claim_accounts(&h.pubkey(), &p, &ticket, &h_bond).await;
+    a.bond_mint = other_mint;
+    f.fails(
+        ix(a, ins::ClaimDefault {}),
+        &h,
+        &[ticket, h_bond, other_mint],
+        code(E::WrongBondMint),
+    )
+    .await;
+    let mut a = f.m.claim_accounts(&h.pubkey(), &p, &ticket, &h_bond).await;
+    a.bond_token_program = cfx_tests::token::token_2022_id();
+    f.fails(
+        ix(a, ins::ClaimDefault {}),
+        &h,
+        &[ticket, h_bond],
+        code(E::WrongTokenProgram),
+    )
+    .await;
+    // With the right accounts the claim goes through.
+    f.m.claim_default(&h, &p, &ticket, &h_bond).await.unwrap();
+}
+
+/// `redeem` against a substituted position, a window of another class or a provider of
+/// another class.
+#[tokio::test]
+async fn redeem_refuses_substituted_accounts() {
+    let mut f = setup().await;
+    let (p, w, w2, acc, acc2) = (f.p.clone(), f.w, f.w2, f.acc, f.acc2);
+    f.m.mint_units(&p, &w2, &acc2, 5).await.unwrap();
+    f.m.t.set_time(w.start).await;
+    let h = f.holder.insecure_clone();
+    let units = || ins::Redeem {
+        units: 1,
+        endpoint_hash: [1; 32],
+    };
+
+    // p's position in w2 named for a redemption in w: not the (w, p) PDA.
+    let mut a =
+        f.m.redeem_accounts(&h.pubkey(), &p.key, &p.class, &w, &acc)
+            .await;
+    a.position = w2.position(&p.key);
+    a.ticket = cfx_tests::compute_token::ticket_pda(&a.position, 0);
+    let extra = [a.position, a.ticket];
+    f.fails(
+        ix(a, units()),
+        &h,
+        &extra,
+        anchor_code(anchor_lang::error::ErrorCode::ConstraintSeeds),
+    )
+    .await;
+
+    // A window (and its mint and tokens) of another class, with p's real position in w.
+    let other =
+        f.m.create_class(Market::class_args("A100-GPUH"))
+            .await
+            .unwrap();
+    let ow =
+        f.m.create_window(&other, T0 + 1_000, T0 + 4_600, "2026W49")
+            .await
+            .unwrap();
+    let oacc = f.m.holder_account(&ow, &h.pubkey()).await;
+    let mut a =
+        f.m.redeem_accounts(&h.pubkey(), &p.key, &p.class, &w, &acc)
+            .await;
+    a.window = ow.key;
+    a.mint = ow.mint;
+    a.source = oacc;
+    let extra = [a.ticket, ow.key, ow.mint, oacc];
+    f.fails(ix(a, units()), &h, &extra, code(E::WrongWindow))
+        .await;
+
+    // A provider of another class, with p's position and the right window.
+    let r = f.m.new_provider(&other.key, 0).await;
+    let mut a =
+        f.m.redeem_accounts(&h.pubkey(), &p.key, &p.class, &w, &acc)
+            .await;
+    a.provider = r.key;
+    let extra = [a.ticket, r.key];
+    f.fails(ix(a, units()), &h, &extra, code(E::WrongClass))
+        .await;
+    // The same provider with its own class named: the window is then of another class.
+    let mut a =
+        f.m.redeem_accounts(&h.pubkey(), &p.key, &other.key, &w, &acc)
+            .await;
+    a.provider = r.key;
+    let extra = [a.ticket, r.key];
+    f.fails(ix(a, units()), &h, &extra, code(E::WrongWindow))
+        .await;
+}
+
+#[tokio::test]
+async fn close_window_refuses_the_wrong_class() {
+    let mut f = setup().await;
+    let admin = f.m.admin.insecure_clone();
+    let other =
+        f.m.create_class(Market::class_args("A100-GPUH"))
+            .await
+            .unwrap();
+    // Past every deadline, with the window's only position closed: only the class is wrong.
+    f.m.t.set_time(f.w.end + f.class.grace_period).await;
+    let (p, w) = (f.p.clone(), f.w);
+    f.m.close_position(&p, &w).await.unwrap();
+    let mut i = f.m.close_window_ix(&admin.pubkey(), &f.w);
+    i.accounts[2].pubkey = other.key;
+    f.fails(i, &admin, &[other.key], code(E::WrongWindow)).await;
+    f.m.close_window(&w).await.unwrap();
+}
+
+/// Token-2022 bond mints with a permanent delegate, a transfer fee or a transfer hook are
+/// refused; a mint with a harmless extension is accepted.
+#[tokio::test]
+async fn initialize_registry_refuses_unsafe_bond_mint_extensions() {
+    use cfx_tests::compute_token::{create_mint_with_extension, MintExtension as X};
+    let mut m = Market::uninitialized(cfx_tests::token::token_2022_id()).await;
+    let admin = m.admin.insecure_clone();
+    let watched = [m.registry, m.vault, admin.pubkey()];
+    for ext in [X::PermanentDelegate, X::TransferFee, X::TransferHook] {
+        m.bond_mint = create_mint_with_extension(&mut m.t, ext).await;
+        let i = m.initialize_registry_ix(&admin.pubkey());
+        fails_unchanged(
+            &mut m,
+            &[i],
+            &[&admin],
+            &watched,
+            code(E::UnsupportedBondMintExtension),
+        )
+        .await;
+        assert!(m.t.account(&m.registry.clone()).await.is_none(), "{ext:?}");
+    }
+    m.bond_mint = create_mint_with_extension(&mut m.t, X::MintCloseAuthority).await;
+    let i = m.initialize_registry_ix(&admin.pubkey());
+    m.t.send(&[i], &[&admin]).await.unwrap();
+    assert_eq!(m.registry_state().await.bond_mint, m.bond_mint);
+}
+
+/// A broken invariant fails loudly instead of being clamped: a position that redeemed more
+/// than it minted, and a provider whose bond is below what it locks.
+#[tokio::test]
+async fn broken_invariants_fail_with_invariant_broken() {
+    use compute_token::state::{Position, Provider};
+    let mut f = setup().await;
+    let (p, w, acc) = (f.p.clone(), f.w, f.acc);
+    let h = f.holder.insecure_clone();
+    let pos = w.position(&p.key);
+    f.m.corrupt::<Position>(&pos, |s| s.redeemed = s.minted + 1)
+        .await;
+    f.m.t.set_time(w.start).await;
+    let a =
+        f.m.redeem_accounts(&h.pubkey(), &p.key, &p.class, &w, &acc)
+            .await;
+    let t = a.ticket;
+    f.fails(
+        ix(
+            a,
+            ins::Redeem {
+                units: 1,
+                endpoint_hash: [1; 32],
+            },
+        ),
+        &h,
+        &[t],
+        code(E::InvariantBroken),
+    )
+    .await;
+    let payer = f.m.t.payer();
+    f.m.t.set_time(w.end).await;
+    let i = f.m.lapse_ix(&p.key, &w);
+    f.fails(i, &payer, &[], code(E::InvariantBroken)).await;
+
+    // 50 units outstanding lock 50 units' worth; a bond of 49 is below that.
+    f.m.corrupt::<Position>(&pos, |s| s.redeemed = 0).await;
+    f.m.corrupt::<Provider>(&p.key, |s| s.bond = 49 * BPU).await;
+    let auth = p.authority.insecure_clone();
+    let a = f.m.release_accounts(&p, &p.bond_account);
+    f.fails(
+        ix(a, ins::ReleaseBond { amount: 1 }),
+        &auth,
+        &[],
+        code(E::InvariantBroken),
+    )
+    .await;
 }

@@ -13,7 +13,7 @@ use anchor_lang::prelude::*;
 pub struct ClosePosition<'info> {
     pub closer: Signer<'info>,
     /// CHECK: only receives the rent; must be the provider's authority.
-    #[account(mut, address = provider.authority @ ComputeTokenError::NotProviderAuthority)]
+    #[account(mut, address = provider.authority @ ComputeTokenError::WrongRentRecipient)]
     pub authority: UncheckedAccount<'info>,
     #[account(mut)]
     pub provider: Box<Account<'info, Provider>>,
@@ -47,7 +47,7 @@ pub fn close_position(ctx: Context<ClosePosition>) -> Result<()> {
         .window
         .open_positions
         .checked_sub(1)
-        .ok_or(ComputeTokenError::MathOverflow)?;
+        .ok_or(ComputeTokenError::InvariantBroken)?;
     emit!(PositionClosed { position: key });
     Ok(())
 }

@@ -23,7 +23,9 @@ pub struct DepositBond<'info> {
         has_one = authority @ ComputeTokenError::NotProviderAuthority,
     )]
     pub provider: Box<Account<'info, Provider>>,
-    #[account(address = registry.bond_mint @ ComputeTokenError::WrongBondVault)]
+    #[account(address = registry.bond_token_program @ ComputeTokenError::WrongTokenProgram)]
+    pub bond_token_program: Interface<'info, TokenInterface>,
+    #[account(address = registry.bond_mint @ ComputeTokenError::WrongBondMint)]
     pub bond_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, address = registry.bond_vault @ ComputeTokenError::WrongBondVault)]
     pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -34,8 +36,6 @@ pub struct DepositBond<'info> {
         token::token_program = bond_token_program,
     )]
     pub source: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = registry.bond_token_program @ ComputeTokenError::WrongBondVault)]
-    pub bond_token_program: Interface<'info, TokenInterface>,
 }
 
 pub fn deposit_bond(ctx: Context<DepositBond>, amount: u64) -> Result<()> {

@@ -1,7 +1,7 @@
 use crate::{
     error::ComputeTokenError,
     events::RedemptionFulfilled,
-    math::sub,
+    math::sub_inv,
     state::{Position, Provider, Ticket, TicketStatus},
 };
 use anchor_lang::prelude::*;
@@ -13,7 +13,7 @@ pub struct Fulfil<'info> {
     pub authority: Signer<'info>,
     #[account(mut, has_one = authority @ ComputeTokenError::NotProviderAuthority)]
     pub provider: Box<Account<'info, Provider>>,
-    #[account(mut, address = ticket.position @ ComputeTokenError::WrongProvider)]
+    #[account(mut, address = ticket.position @ ComputeTokenError::WrongPosition)]
     pub position: Box<Account<'info, Position>>,
     #[account(mut, has_one = provider @ ComputeTokenError::WrongProvider)]
     pub ticket: Box<Account<'info, Ticket>>,
@@ -32,12 +32,12 @@ pub fn fulfil(ctx: Context<Fulfil>, receipt_hash: [u8; 32]) -> Result<()> {
     ticket.status = TicketStatus::Fulfilled;
     ticket.receipt_hash = receipt_hash;
     let provider = &mut accounts.provider;
-    provider.open_ticket_units = sub(provider.open_ticket_units, ticket.units)?;
+    provider.open_ticket_units = sub_inv(provider.open_ticket_units, ticket.units)?;
     let position = &mut accounts.position;
     position.open_tickets = position
         .open_tickets
         .checked_sub(1)
-        .ok_or(ComputeTokenError::MathOverflow)?;
+        .ok_or(ComputeTokenError::InvariantBroken)?;
 
     emit!(RedemptionFulfilled {
         ticket: ticket.key(),

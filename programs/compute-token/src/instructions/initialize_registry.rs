@@ -1,8 +1,29 @@
-use crate::{events::RegistryInitialized, state::Registry};
+use crate::{error::ComputeTokenError, events::RegistryInitialized, state::Registry};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::{
+    token_2022::{
+        spl_token_2022::{
+            extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions},
+            state::Mint as MintState,
+        },
+        Token2022,
+    },
+    token_interface::{Mint, TokenAccount, TokenInterface},
+};
 
-/// Creates the program's registry and its bond vault. The signer becomes admin.
+/// Token-2022 mint extensions a bond mint must not have: a permanent delegate can move the
+/// vault's tokens without the registry; a transfer fee makes the vault receive less than a
+/// deposit (breaking vault balance = Σ bonds); a transfer hook runs a program of the mint
+/// authority's choice on every deposit, release and claim, and could block them.
+pub const REJECTED_BOND_MINT_EXTENSIONS: [ExtensionType; 3] = [
+    ExtensionType::PermanentDelegate,
+    ExtensionType::TransferFeeConfig,
+    ExtensionType::TransferHook,
+];
+
+/// Creates the program's registry and its bond vault. The signer becomes admin. The bond mint
+/// may be SPL Token or Token-2022, but not a Token-2022 mint with any of
+/// `REJECTED_BOND_MINT_EXTENSIONS`.
 #[derive(Accounts)]
 pub struct InitializeRegistry<'info> {
     #[account(mut)]
@@ -32,6 +53,7 @@ pub struct InitializeRegistry<'info> {
 }
 
 pub fn initialize_registry(ctx: Context<InitializeRegistry>) -> Result<()> {
+    check_bond_mint_extensions(&ctx.accounts.bond_mint.to_account_info())?;
     let registry = &mut ctx.accounts.registry;
     registry.admin = ctx.accounts.admin.key();
     registry.bond_mint = ctx.accounts.bond_mint.key();
@@ -46,5 +68,19 @@ pub fn initialize_registry(ctx: Context<InitializeRegistry>) -> Result<()> {
         bond_mint: registry.bond_mint,
         bond_vault: registry.bond_vault,
     });
+    Ok(())
+}
+
+fn check_bond_mint_extensions(mint: &AccountInfo) -> Result<()> {
+    if *mint.owner != Token2022::id() {
+        return Ok(());
+    }
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<MintState>::unpack(&data)?;
+    let rejected = state
+        .get_extension_types()?
+        .iter()
+        .any(|t| REJECTED_BOND_MINT_EXTENSIONS.contains(t));
+    require!(!rejected, ComputeTokenError::UnsupportedBondMintExtension);
     Ok(())
 }

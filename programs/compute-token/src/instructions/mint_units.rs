@@ -11,7 +11,10 @@ use anchor_spl::{
 };
 
 /// An approved provider mints units of a window to any token account of that window's mint,
-/// as long as its bond covers all its outstanding units. Only before the window ends.
+/// as long as its bond covers what it would then lock: the value of all its outstanding units
+/// plus the value of its open tickets (`Provider::locked_bond`). Open tickets count because
+/// their value is owed to their holders on default; without them a provider could mint to
+/// itself, redeem and mint again on the same bond. Only before the window ends.
 #[derive(Accounts)]
 pub struct MintUnits<'info> {
     #[account(mut)]
@@ -55,11 +58,12 @@ pub fn mint_units(ctx: Context<MintUnits>, amount: u64) -> Result<()> {
     require!(now < accounts.window.end, ComputeTokenError::WindowEnded);
 
     let provider = &mut accounts.provider;
-    let outstanding = add(provider.outstanding, amount)?;
-    let required = accounts.class.bond_for(outstanding)?;
-    require!(required <= provider.bond, ComputeTokenError::BondTooSmall);
-    provider.outstanding = outstanding;
+    provider.outstanding = add(provider.outstanding, amount)?;
     provider.minted = add(provider.minted, amount)?;
+    require!(
+        provider.locked_bond(&accounts.class)? <= provider.bond,
+        ComputeTokenError::BondTooSmall
+    );
 
     let window = &mut accounts.window;
     let position = &mut accounts.position;

@@ -1,7 +1,7 @@
 use crate::{
     error::ComputeTokenError,
     events::RedemptionOpened,
-    math::{add, sub},
+    math::{add, sub_inv},
     state::{ComputeClass, Position, Provider, Ticket, TicketStatus, Window},
 };
 use anchor_lang::prelude::*;
@@ -59,7 +59,7 @@ pub fn redeem(ctx: Context<Redeem>, units: u64, endpoint_hash: [u8; 32]) -> Resu
     require!(now < window.end, ComputeTokenError::WindowEnded);
     let position = &mut accounts.position;
     require!(
-        position.outstanding() >= units,
+        position.outstanding()? >= units,
         ComputeTokenError::InsufficientOutstanding
     );
 
@@ -72,7 +72,8 @@ pub fn redeem(ctx: Context<Redeem>, units: u64, endpoint_hash: [u8; 32]) -> Resu
     position.next_ticket_id = id.checked_add(1).ok_or(ComputeTokenError::MathOverflow)?;
 
     let provider = &mut accounts.provider;
-    provider.outstanding = sub(provider.outstanding, units)?;
+    // The units move from outstanding to open tickets: the bond they lock is unchanged.
+    provider.outstanding = sub_inv(provider.outstanding, units)?;
     provider.redeemed = add(provider.redeemed, units)?;
     provider.open_ticket_units = add(provider.open_ticket_units, units)?;
     window.burned = add(window.burned, units)?;

@@ -1,7 +1,7 @@
 use crate::{
     error::ComputeTokenError,
     events::BondReleased,
-    math::sub,
+    math::sub_inv,
     state::{ComputeClass, Provider, Registry},
 };
 use anchor_lang::prelude::*;
@@ -9,9 +9,9 @@ use anchor_spl::token_interface::{
     transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
 };
 
-/// The provider withdraws bond that neither outstanding units nor open tickets need.
-/// Bond is freed when units lapse (after a window ends), when tickets are fulfilled, and
-/// when a default is paid.
+/// The provider withdraws bond that neither outstanding units nor open tickets need:
+/// `bond − Provider::locked_bond`. Bond is freed when units lapse (after a window ends), when
+/// tickets are fulfilled, and when a default is paid.
 #[derive(Accounts)]
 pub struct ReleaseBond<'info> {
     pub authority: Signer<'info>,
@@ -25,7 +25,9 @@ pub struct ReleaseBond<'info> {
         has_one = authority @ ComputeTokenError::NotProviderAuthority,
     )]
     pub provider: Box<Account<'info, Provider>>,
-    #[account(address = registry.bond_mint @ ComputeTokenError::WrongBondVault)]
+    #[account(address = registry.bond_token_program @ ComputeTokenError::WrongTokenProgram)]
+    pub bond_token_program: Interface<'info, TokenInterface>,
+    #[account(address = registry.bond_mint @ ComputeTokenError::WrongBondMint)]
     pub bond_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, address = registry.bond_vault @ ComputeTokenError::WrongBondVault)]
     pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -35,8 +37,6 @@ pub struct ReleaseBond<'info> {
         token::token_program = bond_token_program,
     )]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = registry.bond_token_program @ ComputeTokenError::WrongBondVault)]
-    pub bond_token_program: Interface<'info, TokenInterface>,
 }
 
 pub fn release_bond(ctx: Context<ReleaseBond>, amount: u64) -> Result<()> {
@@ -44,8 +44,8 @@ pub fn release_bond(ctx: Context<ReleaseBond>, amount: u64) -> Result<()> {
     let accounts = ctx.accounts;
     let free = accounts.provider.free_bond(&accounts.class)?;
     require!(amount <= free, ComputeTokenError::BondLocked);
-    accounts.provider.bond = sub(accounts.provider.bond, amount)?;
-    accounts.registry.total_bond = sub(accounts.registry.total_bond, amount)?;
+    accounts.provider.bond = sub_inv(accounts.provider.bond, amount)?;
+    accounts.registry.total_bond = sub_inv(accounts.registry.total_bond, amount)?;
 
     let seeds: &[&[u8]] = &[Registry::SEED, &[accounts.registry.bump]];
     transfer_checked(

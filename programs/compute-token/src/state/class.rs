@@ -33,19 +33,20 @@ impl ComputeClass {
         10u128.pow(u32::from(self.decimals))
     }
 
-    /// Bond that `base_units` outstanding units require; rounded up.
-    pub fn bond_for(&self, base_units: u64) -> Result<u64> {
+    /// Bond value of `base_units`: units × bond per unit. Rounded up where bond is required
+    /// or locked (`round_up = true`), down where it is paid out (`round_up = false`), so
+    /// what is locked always covers what is paid.
+    pub fn value(&self, base_units: u64, round_up: bool) -> Result<u64> {
         let value = u128::from(base_units) * u128::from(self.bond_per_unit);
-        to_u64(mul_div(value, 1, self.unit_scale(), true)?)
+        to_u64(mul_div(value, 1, self.unit_scale(), round_up)?)
     }
 
-    /// Value plus penalty of a ticket of `base_units`. Rounded down when paid out
-    /// (`round_up = false`), rounded up when reserved (`round_up = true`), so the
-    /// reserve always covers the payout.
-    pub fn default_claim_for(&self, base_units: u64, round_up: bool) -> Result<u64> {
+    /// Default penalty on a ticket of `base_units`: `penalty_bps` of its exact value,
+    /// rounded down (it is paid out).
+    pub fn penalty(&self, base_units: u64) -> Result<u64> {
         let value = u128::from(base_units) * u128::from(self.bond_per_unit);
-        let num = u128::from(BPS) + u128::from(self.penalty_bps);
+        let num = u128::from(self.penalty_bps);
         let den = u128::from(BPS) * self.unit_scale();
-        to_u64(mul_div(value, num, den, round_up)?)
+        to_u64(mul_div(value, num, den, false)?)
     }
 }

@@ -1,5 +1,8 @@
 use super::{Provider, Window};
-use crate::{events::UnitsLapsed, math::add};
+use crate::{
+    events::UnitsLapsed,
+    math::{add, sub_inv},
+};
 use anchor_lang::prelude::*;
 
 /// What one provider minted into one window. Lets unredeemed units be lapsed per window.
@@ -23,11 +26,10 @@ impl Position {
     pub const SEED: &'static [u8] = b"position";
 
     /// Units minted and neither redeemed nor lapsed.
-    pub fn outstanding(&self) -> u64 {
-        // minted >= redeemed + lapsed always holds; saturating keeps this total.
-        self.minted
-            .saturating_sub(self.redeemed)
-            .saturating_sub(self.lapsed)
+    /// `minted ≥ redeemed + lapsed` always holds; if it did not, this fails with
+    /// `InvariantBroken`.
+    pub fn outstanding(&self) -> Result<u64> {
+        sub_inv(sub_inv(self.minted, self.redeemed)?, self.lapsed)
     }
 
     /// Lapse what is left once the window has ended. Idempotent.
@@ -40,7 +42,7 @@ impl Position {
         if self.settled {
             return Ok(());
         }
-        let units = self.outstanding();
+        let units = self.outstanding()?;
         self.lapsed = add(self.lapsed, units)?;
         self.settled = true;
         provider.record_lapse(units)?;

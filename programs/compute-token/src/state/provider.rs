@@ -1,5 +1,5 @@
 use super::ComputeClass;
-use crate::math::{add, sub};
+use crate::math::{add, sub_inv};
 use anchor_lang::prelude::*;
 
 /// A provider approved by the admin for one class. Its bond backs every window of that class.
@@ -24,23 +24,30 @@ pub struct Provider {
 impl Provider {
     pub const SEED: &'static [u8] = b"provider";
 
-    /// Bond that outstanding units and open tickets need: outstanding units at their bond
-    /// value, open tickets at value plus penalty (rounded up).
-    pub fn locked_bond(&self, class: &ComputeClass) -> Result<u64> {
-        add(
-            class.bond_for(self.outstanding)?,
-            class.default_claim_for(self.open_ticket_units, true)?,
-        )
+    /// Units the bond backs at their value: outstanding units (a holder may still redeem
+    /// them) plus the units of open tickets (a holder may still claim them).
+    pub fn backed_units(&self) -> Result<u64> {
+        add(self.outstanding, self.open_ticket_units)
     }
 
-    /// Bond that may be withdrawn now.
+    /// Bond that outstanding units and open tickets lock: `value(outstanding + open ticket
+    /// units)`, rounded up once over the sum. The same definition bounds minting (locked ≤
+    /// bond after the mint), releasing (only `bond − locked` leaves) and the penalty of a
+    /// default claim (paid only from `bond − locked` once the ticket's value is paid).
+    /// Penalties are not locked.
+    pub fn locked_bond(&self, class: &ComputeClass) -> Result<u64> {
+        class.value(self.backed_units()?, true)
+    }
+
+    /// Bond that nothing needs: `bond − locked`. Every instruction keeps `bond ≥ locked`;
+    /// if that ever broke, this fails with `InvariantBroken`.
     pub fn free_bond(&self, class: &ComputeClass) -> Result<u64> {
-        Ok(self.bond.saturating_sub(self.locked_bond(class)?))
+        sub_inv(self.bond, self.locked_bond(class)?)
     }
 
     /// Account for units that lapsed unredeemed at a window's end.
     pub fn record_lapse(&mut self, units: u64) -> Result<()> {
-        self.outstanding = sub(self.outstanding, units)?;
+        self.outstanding = sub_inv(self.outstanding, units)?;
         self.lapsed = add(self.lapsed, units)?;
         Ok(())
     }
