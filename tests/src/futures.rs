@@ -131,7 +131,7 @@ pub fn market_params(expiry: i64) -> MarketParams {
         initial_margin_bps: 1_000,
         maintenance_margin_bps: 650,
         pnl_weight_bps: 5_000,
-        price_band_bps: 1_000,
+        price_band_bps: 300,
         ema_period: 300,
         mark_band_max_bps: 1_000,
         mark_band_min_bps: 50,
@@ -432,6 +432,23 @@ impl Fx {
         )
     }
 
+    /// `place_ix` with the (market, index) pairs of the trader's positions in `other_markets`,
+    /// which the margin check needs.
+    pub fn place_ix_with(
+        &self,
+        tr: &Trader,
+        args: OrderArgs,
+        other_markets: &[Pubkey],
+    ) -> Instruction {
+        let mut i = self.place_ix(tr, args);
+        for m in other_markets {
+            i.accounts.push(AccountMeta::new_readonly(*m, false));
+            i.accounts
+                .push(AccountMeta::new_readonly(self.index, false));
+        }
+        i
+    }
+
     pub async fn place(&mut self, tr: &Trader, args: OrderArgs) -> Result<u64, TxError> {
         let i = self.place_ix(tr, args);
         self.t.send(&[i], &[&tr.owner]).await
@@ -543,6 +560,7 @@ impl Fx {
         let mut base: i128 = 0;
         for a in accounts {
             let m = self.margin(a).await;
+            assert!(m.collateral >= 0, "bad debt: collateral {}", m.collateral);
             sum += m.collateral as i128;
             for p in m.positions.iter() {
                 sum -= p.entry_quote as i128;

@@ -511,7 +511,7 @@ async fn negative_cases_leave_everything_unchanged() {
         &a,
         OrderArgs {
             reduce_only: true,
-            ..order(ASK, LIMIT, 24_000, 5)
+            ..order(ASK, LIMIT, 24_500, 5)
         },
     )
     .await

@@ -6,7 +6,7 @@ use cfx_tests::token::spl_token_id;
 use compute_futures::accounts as acc;
 use compute_futures::error::FuturesError as E;
 use compute_futures::instruction as ins;
-use compute_futures::instructions::{FeeSchedule, IndexParams};
+use compute_futures::instructions::{FeeSchedule, IndexParams, OrderArgs};
 use solana_sdk::{instruction::AccountMeta, pubkey::Pubkey, signer::Signer};
 
 #[tokio::test]
@@ -137,6 +137,8 @@ async fn create_market_refusals() {
         MarketParamsFn(|p| p.price_band_bps = 0),
         MarketParamsFn(|p| p.mark_band_min_bps = 5_000),
         MarketParamsFn(|p| p.max_open_interest = 1),
+        // A fill at the band edge must not eat through initial margin into maintenance.
+        MarketParamsFn(|p| p.price_band_bps = 400),
     ];
     for f in bad {
         let mut p = market_params(expiry);
@@ -403,22 +405,123 @@ async fn open_interest_limit() {
     let i = fx.place_ix(&b, order(ASK, POST_ONLY, MID, 600));
     fx.refused(&[b.account], &[i], &[&b.owner], Some(E::PositionLimit))
         .await;
+    // A taker buying 600 from d would bring longs to 1,600.
     fx.place(&d, order(ASK, POST_ONLY, MID, 600)).await.unwrap();
-    // c buying 600 would bring longs to 1,600.
     let i = fx.place_ix(&c, order(BID, IOC, MID, 600));
-    fx.refused(
-        &[a.account, b.account, c.account],
-        &[i],
-        &[&c.owner],
-        Some(E::OpenInterestLimit),
-    )
-    .await;
-    fx.place(&c, order(BID, IOC, MID, 500)).await.unwrap();
-    assert_eq!(fx.market_state().await.open_interest, 1_500);
-    // a selling reduces open interest again.
-    fx.place(&c, order(BID, POST_ONLY, MID - 10, 100))
+    let all = [a.account, b.account, c.account, d.account];
+    fx.refused(&all, &[i], &[&c.owner], Some(E::OpenInterestLimit))
+        .await;
+    // So would a taker selling 600 to a maker's bid: the maker becomes long at the crank.
+    let i = ix(fx.cancel_accounts(&d), ins::CancelAllOrders {});
+    fx.t.send(&[i], &[&d.owner]).await.unwrap();
+    fx.place(&d, order(BID, POST_ONLY, MID - 10, 600))
         .await
         .unwrap();
-    fx.place(&a, order(ASK, IOC, MID - 10, 100)).await.unwrap();
+    let i = fx.place_ix(&c, order(ASK, IOC, MID - 10, 600));
+    fx.refused(&all, &[i], &[&c.owner], Some(E::OpenInterestLimit))
+        .await;
+    fx.place(&c, order(ASK, IOC, MID - 10, 500)).await.unwrap();
+    fx.crank(&[d.account], &a.account, 8).await.unwrap();
+    assert_eq!(fx.market_state().await.open_interest, 1_500);
+    // Closing longs lowers it again (the rest of d's bid is cancelled first, so c, who is short,
+    // is the buyer).
+    let i = ix(fx.cancel_accounts(&d), ins::CancelAllOrders {});
+    fx.t.send(&[i], &[&d.owner]).await.unwrap();
+    fx.place(&c, order(BID, POST_ONLY, MID - 20, 100))
+        .await
+        .unwrap();
+    fx.place(&a, order(ASK, IOC, MID - 20, 100)).await.unwrap();
+    fx.crank(&[c.account], &a.account, 8).await.unwrap();
     assert_eq!(fx.market_state().await.open_interest, 1_400);
+    fx.assert_solvent(&all).await;
+}
+
+#[tokio::test]
+async fn reduce_only_cannot_create_bad_debt() {
+    let mut fx = Fx::new().await;
+    // a: long 100 lots at $2.50 ($250) on $33 of collateral.
+    let a = fx.trader(33 * USD).await;
+    let b = fx.trader(10_000 * USD).await;
+    let c = fx.trader(10_000 * USD).await;
+    fx.place(&b, order(ASK, POST_ONLY, MID, 100)).await.unwrap();
+    fx.place(&a, order(BID, IOC, MID, 100)).await.unwrap();
+    fx.crank(&[b.account], &c.account, 8).await.unwrap();
+    // The index falls 20%: the mark follows to the band edge (22,000), a is $30 down and below
+    // maintenance, with $2.75 of equity left.
+    fx.advance(10, INDEX_PRICE * 4 / 5).await;
+    // Selling reduce-only at the band edge (21,340) to a friend would realize $36.60: bad debt.
+    fx.place(&c, order(BID, POST_ONLY, 21_340, 100))
+        .await
+        .unwrap();
+    let ro = |price| OrderArgs {
+        reduce_only: true,
+        ..order(ASK, IOC, price, 100)
+    };
+    let i = fx.place_ix(&a, ro(21_340));
+    fx.refused(
+        &[a.account, c.account],
+        &[i],
+        &[&a.owner],
+        Some(E::InsufficientMargin),
+    )
+    .await;
+    // Selling at the mark is allowed even below initial margin: it only cuts risk.
+    let i = ix(fx.cancel_accounts(&c), ins::CancelAllOrders {});
+    fx.t.send(&[i], &[&c.owner]).await.unwrap();
+    fx.place(&c, order(BID, POST_ONLY, 22_000, 100))
+        .await
+        .unwrap();
+    fx.place(&a, ro(22_000)).await.unwrap();
+    let m = fx.margin(&a.account).await;
+    assert!(m.positions.iter().all(|p| p.base_lots == 0));
+    assert!(m.collateral > 0 && m.collateral < 3 * USD as i64);
+    fx.crank(&[c.account], &b.account, 8).await.unwrap();
+    fx.assert_solvent(&[a.account, b.account, c.account]).await;
+}
+
+#[tokio::test]
+async fn same_order_id_in_two_markets() {
+    let mut fx = Fx::new().await;
+    let first = std::mem::replace(
+        &mut fx.market,
+        MarketFx {
+            key: Pubkey::default(),
+            book: Pubkey::default(),
+            queue: Pubkey::default(),
+            expiry: 0,
+        },
+    );
+    let second = fx.create_market(first.expiry + 86_400).await.unwrap();
+    fx.market = first;
+    let a = fx.trader(10_000 * USD).await;
+    let b = fx.trader(10_000 * USD).await;
+    // The first order of each book gets sequence 0: same side and price give the same id.
+    fx.place(&a, order(ASK, POST_ONLY, 25_100, 3))
+        .await
+        .unwrap();
+    let (_, asks) = fx.book_orders().await;
+    let id = asks[0].order_id;
+    let first = std::mem::replace(&mut fx.market, second);
+    let i = fx.place_ix_with(&a, order(ASK, POST_ONLY, 25_100, 5), &[first.key]);
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let (_, asks) = fx.book_orders().await;
+    assert_eq!(asks[0].order_id, id, "both books hold the same id");
+    let second = std::mem::replace(&mut fx.market, first);
+    // A fill in the first market releases the first market's order only.
+    fx.place(&b, order(BID, IOC, 25_100, 3)).await.unwrap();
+    fx.crank(&[a.account], &b.account, 8).await.unwrap();
+    let m = fx.margin(&a.account).await;
+    let in_first = m.find_position(&fx.market.key).unwrap();
+    let in_second = m.find_position(&second.key).unwrap();
+    assert_eq!(m.positions[in_first].ask_lots, 0);
+    assert_eq!(m.positions[in_second].ask_lots, 5);
+    assert!(m.find_order(in_second, id).is_some());
+    assert!(m.find_order(in_first, id).is_none());
+    // The second market's order is still there and cancels by id.
+    fx.market = second;
+    let i = ix(fx.cancel_accounts(&a), ins::CancelOrder { order_id: id });
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let m = fx.margin(&a.account).await;
+    assert!(m.orders.iter().all(|o| o.id() == 0));
+    assert!((fx.book_orders().await).1.is_empty());
 }

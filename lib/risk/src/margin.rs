@@ -40,6 +40,8 @@ pub enum HealthKind {
     Initial,
     Withdraw,
     Maintenance,
+    /// Collateral plus unrealized PnL at full weight, no requirement: below zero is bad debt.
+    Equity,
 }
 
 /// One position with what margin needs to know about it.
@@ -60,7 +62,7 @@ impl PositionRisk {
     pub fn exposure_lots(&self, kind: HealthKind) -> u64 {
         let base = self.position.base_lots as i128;
         match kind {
-            HealthKind::Maintenance => base.unsigned_abs() as u64,
+            HealthKind::Maintenance | HealthKind::Equity => base.unsigned_abs() as u64,
             _ => {
                 let long = (base + self.bid_lots as i128).unsigned_abs();
                 let short = (base - self.ask_lots as i128).unsigned_abs();
@@ -72,6 +74,7 @@ impl PositionRisk {
     /// Margin requirement, rounded up.
     pub fn requirement(&self, kind: HealthKind) -> Result<u128, RiskError> {
         let bps = match kind {
+            HealthKind::Equity => return Ok(0),
             HealthKind::Maintenance => self.params.maintenance_bps,
             _ => self.params.initial_bps,
         };
@@ -88,7 +91,7 @@ impl PositionRisk {
         let w = match kind {
             HealthKind::Initial => self.params.pnl_weight_bps,
             HealthKind::Withdraw => 0,
-            HealthKind::Maintenance => BPS,
+            HealthKind::Maintenance | HealthKind::Equity => BPS,
         };
         mul_div_signed_floor(pnl, w as u128, BPS as u128)
     }
@@ -169,6 +172,7 @@ mod tests {
             account_health(5_000, [&r], HealthKind::Maintenance),
             Ok(5_000 + 20_000 - 7_800)
         );
+        assert_eq!(account_health(5_000, [&r], HealthKind::Equity), Ok(25_000));
         // Losses count in full everywhere.
         let l = risk(10, 100_000, 0, 0, 90);
         assert_eq!(l.weighted_pnl(HealthKind::Initial), Ok(-10_000));

@@ -35,18 +35,21 @@ pub struct IndexPrice {
     pub conf: u64,
     /// Quotes that were fresh and used.
     pub fresh: u8,
+    /// Publish time of the oldest quote used: the price is as old as its oldest input.
+    pub oldest: i64,
 }
 
-/// Median of a small set (lower-middle mean for even counts, rounded down).
+/// Median of a small set; for an even count the lower of the two middle values, so one
+/// publisher's outlier can never pull the index past an honest quote.
 fn median(values: &mut [u64]) -> u64 {
     values.sort_unstable();
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        let (a, b) = (values[n / 2 - 1], values[n / 2]);
-        a + (b - a) / 2
-    }
+    values[(values.len() - 1) / 2]
+}
+
+/// The upper middle value: confidence errs on the wide side.
+fn median_upper(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    values[values.len() / 2]
 }
 
 /// The index price at `now` from the publishers' latest quotes.
@@ -58,6 +61,7 @@ pub fn aggregate(quotes: &[Quote], now: i64, cfg: &IndexConfig) -> Result<IndexP
     let mut confs = [0u64; MAX_PUBLISHERS];
     let mut published = 0u8;
     let mut fresh = 0usize;
+    let mut oldest = i64::MAX;
     for q in quotes.iter().filter(|q| q.price > 0) {
         published += 1;
         let age = now.checked_sub(q.publish_time).ok_or(RiskError::Overflow)?;
@@ -66,6 +70,7 @@ pub fn aggregate(quotes: &[Quote], now: i64, cfg: &IndexConfig) -> Result<IndexP
         }
         prices[fresh] = q.price;
         confs[fresh] = q.conf;
+        oldest = oldest.min(q.publish_time);
         fresh += 1;
     }
     if published < cfg.min_publishers {
@@ -75,7 +80,7 @@ pub fn aggregate(quotes: &[Quote], now: i64, cfg: &IndexConfig) -> Result<IndexP
         return Err(RiskError::StaleQuotes);
     }
     let price = median(&mut prices[..fresh]);
-    let conf = median(&mut confs[..fresh]);
+    let conf = median_upper(&mut confs[..fresh]);
     if conf as u128 * BPS as u128 > cfg.max_conf_bps as u128 * price as u128 {
         return Err(RiskError::ConfidenceTooWide);
     }
@@ -83,6 +88,7 @@ pub fn aggregate(quotes: &[Quote], now: i64, cfg: &IndexConfig) -> Result<IndexP
         price,
         conf,
         fresh: fresh as u8,
+        oldest,
     })
 }
 

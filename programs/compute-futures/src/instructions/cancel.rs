@@ -90,14 +90,10 @@ fn cancel(ctx: Context<CancelOrder>, target: Target) -> Result<()> {
             cancel_all_in(&mut acc, account_key, market_key, &mut book)?;
         }
         Target::Id(id) => {
-            let slot = acc.find_order(id).ok_or(FuturesError::OrderNotFound)?;
             let pos = acc
                 .find_position(&market_key)
                 .ok_or(FuturesError::OrderNotFound)?;
-            require!(
-                acc.orders[slot].position as usize == pos,
-                FuturesError::OrderNotFound
-            );
+            let slot = acc.find_order(pos, id).ok_or(FuturesError::OrderNotFound)?;
             require!(
                 cancel_slot(&mut acc, account_key, market_key, &mut book, slot)?,
                 FuturesError::OrderNotFound
@@ -142,15 +138,17 @@ pub fn cancel_all_and_place<'info>(
     orders: Vec<OrderArgs>,
 ) -> Result<()> {
     require!(orders.len() <= MAX_BATCH, FuturesError::BatchTooLarge);
+    let reduce_only = orders.iter().all(|o| o.reduce_only);
     with_trader(
         ctx.accounts,
         ctx.remaining_accounts,
+        reduce_only,
         |t: &mut Trader, book: &mut Book, queue: &mut EventQueue| {
             cancel_all_in(t.account, t.account_key, t.market_key, book)?;
             for o in &orders {
                 place(t, book, queue, o)?;
             }
-            Ok(((), orders.iter().all(|o| o.reduce_only)))
+            Ok(())
         },
     )
 }

@@ -116,7 +116,7 @@ fn apply(
 /// Releases `lots` of the order's reservation. If the owner already cancelled the order (its
 /// slot is gone), the lots are still reserved on the position and are released there.
 fn release(acc: &mut MarginAccount, pos: usize, side: u8, order_id: u128, lots: u64, closed: bool) {
-    match acc.find_order(order_id) {
+    match acc.find_order(pos, order_id) {
         Some(slot) => acc.release_order(slot, lots, closed),
         None => {
             let p = &mut acc.positions[pos];

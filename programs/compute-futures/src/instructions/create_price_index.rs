@@ -91,6 +91,10 @@ pub struct UpdatePriceIndex<'info> {
 pub fn update_price_index(ctx: Context<UpdatePriceIndex>, params: IndexParams) -> Result<()> {
     let mut index = ctx.accounts.index.load_mut()?;
     set_publishers(&mut index, &params)?;
+    // The old price came from the old publishers: stale until the new set quotes.
+    index.price = 0;
+    index.conf = 0;
+    index.last_update = 0;
     emit!(PriceIndexCreated {
         index: ctx.accounts.index.key(),
         class: index.class,

@@ -135,9 +135,13 @@ pub fn place(
         if order_type == OrderType::Limit {
             order_type = OrderType::ImmediateOrCancel;
         }
+        // Lots already reserved on the same side (resting orders, and fills the crank has not
+        // applied yet) may close the position first: only what is left can be reduced, so a
+        // reduce-only order can never flip the position.
+        let p = &t.account.positions[pos];
         let allowed = match side {
-            Side::Bid if base < 0 => base.unsigned_abs(),
-            Side::Ask if base > 0 => base as u64,
+            Side::Bid if base < 0 => base.unsigned_abs().saturating_sub(p.bid_lots),
+            Side::Ask if base > 0 => (base as u64).saturating_sub(p.ask_lots),
             _ => 0,
         };
         require!(allowed > 0, FuturesError::ReduceOnlyWouldIncrease);
@@ -187,6 +191,7 @@ pub fn place(
         let slot = &mut t.account.positions[pos];
         let mut p = slot.position();
         let before_long = p.base_lots.max(0) as u64;
+        let before_short = p.base_lots.min(0).unsigned_abs();
         realized = p
             .apply_trade(side == Side::Bid, out.filled_lots, value)
             .map_err(FuturesError::from)?
@@ -203,9 +208,21 @@ pub fn place(
             .checked_add(after_long)
             .and_then(|v| v.checked_sub(before_long))
             .ok_or(FuturesError::Overflow)?;
-        if after_long > before_long {
+        // A taker opening a short makes its makers longer when the crank applies their fills, so
+        // its growth counts against the limit too (the crank itself never refuses).
+        let short_growth = p
+            .base_lots
+            .min(0)
+            .unsigned_abs()
+            .saturating_sub(before_short);
+        if after_long > before_long || short_growth > 0 {
+            let projected = t
+                .market
+                .open_interest
+                .checked_add(short_growth)
+                .ok_or(FuturesError::Overflow)?;
             require!(
-                t.market.open_interest <= t.market.max_open_interest,
+                projected <= t.market.max_open_interest,
                 FuturesError::OpenInterestLimit
             );
         }
@@ -245,25 +262,14 @@ pub fn place(
         m.last_trade_price = vwap;
         m.volume_lots = m.volume_lots.saturating_add(out.filled_lots);
     }
-    // The EMA samples the order's average trade price, or the mid when it did not trade. It is
-    // time-weighted (a sample moves it by elapsed / period), so many orders in one second move it
-    // no more than one, and the band around the index bounds it anyway.
-    let sample = if out.filled_lots > 0 {
-        Some(t.market.last_trade_price)
-    } else {
-        match (
-            book.bids.as_ref().best_price(),
-            book.asks.as_ref().best_price(),
-        ) {
-            (Some(b), Some(a)) => Some(b + (a - b) / 2),
-            _ => None,
-        }
-    };
-    if let Some(sample) = sample {
+    // The EMA samples trades only: a book mid could be moved at no cost with post-only quotes.
+    // It is time-weighted (a sample moves it by elapsed / period), so many trades in one second
+    // move it no more than one, and the band around the index bounds it anyway.
+    if out.filled_lots > 0 {
         let m = &mut *t.market;
         let dt = (t.now - m.ema_time).max(0) as u64;
-        m.ema_price =
-            ema_update(m.ema_price, sample, dt, m.ema_period).map_err(FuturesError::from)?;
+        m.ema_price = ema_update(m.ema_price, m.last_trade_price, dt, m.ema_period)
+            .map_err(FuturesError::from)?;
         m.ema_time = t.now;
     }
     // The taker pays the crank for every event it put on the queue.
@@ -318,34 +324,42 @@ pub fn place(
     Ok(out)
 }
 
-/// Initial margin after trading: must hold, unless every order of the instruction was
-/// reduce-only (those can only lower exposure, so a trader below initial margin can always cut risk).
+/// Margin after trading. Normally initial health must hold. An instruction whose orders are all
+/// reduce-only is exempt from that, so an account below initial margin can always cut risk: it
+/// must leave maintenance health ≥ 0, or no lower than before and without bad debt (equity ≥ 0),
+/// so a reduce-only sale far from the mark to a friend cannot move losses onto the exchange.
 pub fn check_margin<'info>(
     t: &Trader,
     market: &Market,
     remaining: &'info [AccountInfo<'info>],
-    all_reduce_only: bool,
+    maintenance_before: Option<i128>,
 ) -> Result<()> {
-    if all_reduce_only {
-        return Ok(());
+    let known = [(t.market_key, market, t.mark)];
+    match maintenance_before {
+        Some(before) => {
+            let after =
+                account_health(t.account, &known, remaining, t.now, HealthKind::Maintenance)?;
+            let ok = after >= 0
+                || (after >= before
+                    && account_health(t.account, &known, remaining, t.now, HealthKind::Equity)?
+                        >= 0);
+            require!(ok, FuturesError::InsufficientMargin);
+        }
+        None => {
+            let h = account_health(t.account, &known, remaining, t.now, HealthKind::Initial)?;
+            require!(h >= 0, FuturesError::InsufficientMargin);
+        }
     }
-    let h = account_health(
-        t.account,
-        &[(t.market_key, market, t.mark)],
-        remaining,
-        t.now,
-        HealthKind::Initial,
-    )?;
-    require!(h >= 0, FuturesError::InsufficientMargin);
     Ok(())
 }
 
 /// Runs `f` with everything a trading instruction needs loaded and checked, then checks margin.
-/// `f` returns its result and whether every order it placed was reduce-only.
+/// `reduce_only`: every order `f` places is reduce-only (see `check_margin`).
 pub fn with_trader<'info, R>(
     a: &mut PlaceOrder<'info>,
     remaining: &'info [AccountInfo<'info>],
-    f: impl FnOnce(&mut Trader, &mut Book, &mut EventQueue) -> Result<(R, bool)>,
+    reduce_only: bool,
+    f: impl FnOnce(&mut Trader, &mut Book, &mut EventQueue) -> Result<R>,
 ) -> Result<R> {
     check_owner(&a.book)?;
     check_owner(&a.event_queue)?;
@@ -374,6 +388,18 @@ pub fn with_trader<'info, R>(
         let idx = a.index.load()?;
         mark_ticks(&m, &idx, now)?
     };
+    let maintenance_before = if reduce_only {
+        let snapshot: Market = *m;
+        Some(account_health(
+            &acc,
+            &[(market_key, &snapshot, mark)],
+            remaining,
+            now,
+            HealthKind::Maintenance,
+        )?)
+    } else {
+        None
+    };
     let mut book_data = a.book.try_borrow_mut_data()?;
     let mut queue_data = a.event_queue.try_borrow_mut_data()?;
     let mut b = load_book(&mut book_data, &market_key)?;
@@ -387,16 +413,19 @@ pub fn with_trader<'info, R>(
         mark,
         now,
     };
-    let (r, all_reduce_only) = f(&mut t, &mut b, &mut q)?;
+    let r = f(&mut t, &mut b, &mut q)?;
     t.account.release_idle_positions();
     let snapshot: Market = *t.market;
-    check_margin(&t, &snapshot, remaining, all_reduce_only)?;
+    check_margin(&t, &snapshot, remaining, maintenance_before)?;
     Ok(r)
 }
 
 pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: OrderArgs) -> Result<()> {
-    with_trader(ctx.accounts, ctx.remaining_accounts, |t, book, queue| {
-        Ok((place(t, book, queue, &args)?, args.reduce_only))
-    })?;
+    with_trader(
+        ctx.accounts,
+        ctx.remaining_accounts,
+        args.reduce_only,
+        |t, book, queue| place(t, book, queue, &args),
+    )?;
     Ok(())
 }

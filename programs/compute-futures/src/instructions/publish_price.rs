@@ -44,7 +44,8 @@ pub fn publish_price(
         Ok(p) => {
             index.price = p.price;
             index.conf = p.conf;
-            index.last_update = now;
+            // The price is as old as its oldest input: it goes stale when that quote does.
+            index.last_update = p.oldest;
             index
                 .twap
                 .update(p.price, now)

@@ -126,11 +126,15 @@ impl MarginAccount {
         }
     }
 
-    pub fn find_order(&self, order_id: u128) -> Option<usize> {
+    /// The slot of order `order_id` in the market of position `position`. Order ids are only
+    /// unique within one book, so the market must be part of the lookup.
+    pub fn find_order(&self, position: usize, order_id: u128) -> Option<usize> {
         if order_id == 0 {
             return None;
         }
-        self.orders.iter().position(|o| o.id() == order_id)
+        self.orders
+            .iter()
+            .position(|o| o.id() == order_id && o.position as usize == position)
     }
 
     pub fn find_client_order(&self, position: usize, client_order_id: u64) -> Option<usize> {

@@ -25,7 +25,7 @@ pub struct PriceIndex {
     /// Latest accepted index price (quote native units per whole compute unit) and confidence.
     pub price: u64,
     pub conf: u64,
-    /// When `price` was last accepted.
+    /// Publish time of the oldest quote behind `price`.
     pub last_update: i64,
     pub min_publishers: u8,
     pub bump: u8,
