@@ -87,7 +87,8 @@ async fn random_multi_trader_run_keeps_invariants() {
                 let ot = [LIMIT, LIMIT, POST_ONLY, POST_ONLY_SLIDE, IOC, FOK, MARKET]
                     [rng.below(7) as usize];
                 let mid = price_index / TICK_VALUE;
-                let price = mid - 200 + rng.below(400);
+                // Across the whole ±3% price band, edges included.
+                let price = mid - 750 + rng.below(1_501);
                 let mut o: OrderArgs = order(side, ot, price, 1 + rng.below(5));
                 o.self_trade = rng.below(3) as u8;
                 o.time_in_force = if rng.below(4) == 0 {
