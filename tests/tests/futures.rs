@@ -426,33 +426,39 @@ async fn negative_cases_leave_everything_unchanged() {
     .await;
     // Substituted accounts: another market's book and queue, another account's margin account.
     let other = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
-    let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
-    accs.book = other.book;
-    let i = ix(
-        accs,
-        compute_futures::instruction::PlaceOrder {
-            args: order(BID, IOC, 25_100, 1),
-        },
-    );
-    refused(&mut fx, &w, &[i], &[&a.owner], anchor_constraint()).await;
-    let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
-    accs.event_queue = other.queue;
-    let i = ix(
-        accs,
-        compute_futures::instruction::PlaceOrder {
-            args: order(BID, IOC, 25_100, 1),
-        },
-    );
-    refused(&mut fx, &w, &[i], &[&a.owner], anchor_constraint()).await;
-    let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
-    accs.account = b.account;
-    let i = ix(
-        accs,
-        compute_futures::instruction::PlaceOrder {
-            args: order(BID, IOC, 25_100, 1),
-        },
-    );
-    refused(&mut fx, &w, &[i], &[&a.owner], E::NotAuthorized).await;
+    let signer = a.owner.pubkey();
+    let cases = [
+        (
+            compute_futures::accounts::PlaceOrder {
+                book: other.book,
+                ..fx.place_accounts(&a, &signer)
+            },
+            E::WrongBookAccount,
+        ),
+        (
+            compute_futures::accounts::PlaceOrder {
+                event_queue: other.queue,
+                ..fx.place_accounts(&a, &signer)
+            },
+            E::WrongBookAccount,
+        ),
+        (
+            compute_futures::accounts::PlaceOrder {
+                account: b.account,
+                ..fx.place_accounts(&a, &signer)
+            },
+            E::NotAuthorized,
+        ),
+    ];
+    for (accs, e) in cases {
+        let i = ix(
+            accs,
+            compute_futures::instruction::PlaceOrder {
+                args: order(BID, IOC, 25_100, 1),
+            },
+        );
+        refused(&mut fx, &w, &[i], &[&a.owner], e).await;
+    }
     // The book passed as the event queue too.
     let mut accs = fx.place_accounts(&a, &a.owner.pubkey());
     accs.event_queue = fx.market.book;
@@ -521,11 +527,6 @@ async fn negative_cases_leave_everything_unchanged() {
         Pubkey::default(),
         "reduce-only closed 1 lot, clamped"
     );
-}
-
-fn anchor_constraint() -> E {
-    // Address constraints report ConstraintAddress through our custom error.
-    E::WrongBookAccount
 }
 
 #[tokio::test]
