@@ -2,7 +2,9 @@
 //! natively and, with SBF_OUT_DIR set, against the SBF binaries.
 
 use cfx_tests::futures::*;
+use cfx_tests::{events, TestContext};
 use compute_futures::error::FuturesError as E;
+use compute_futures::events::{EventsConsumed, MakerFilled, OrderPlaced};
 use compute_futures::instructions::OrderArgs;
 use solana_sdk::{instruction::AccountMeta, pubkey::Pubkey, signature::Keypair, signer::Signer};
 
@@ -34,6 +36,15 @@ async fn two_traders_cross_and_the_crank_credits_the_maker() {
     assert_eq!(m.positions[0].ask_lots, 10);
 
     fx.place(&taker, order(BID, IOC, 25_100, 4)).await.unwrap();
+    // Events are logged by the real program only (Anchor's emit! is a no-op natively).
+    if TestContext::sbf() {
+        let ev = events::<OrderPlaced>(&fx.t.last_logs);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(
+            (ev[0].filled_lots, ev[0].posted_lots, ev[0].taker_fee),
+            (4, 0, 10_040)
+        );
+    }
     // Taker side is final at once: long 4 at 4 × 25_100 × 100 = 10_040_000 ($10.04).
     let notional: i64 = 4 * 25_100 * TICK_VALUE as i64;
     let taker_fee = notional / 1_000; // 10 bps, exact here
@@ -55,6 +66,13 @@ async fn two_traders_cross_and_the_crank_credits_the_maker() {
     fx.crank(&[maker.account], &cranker.account, 16)
         .await
         .unwrap();
+    if TestContext::sbf() {
+        let filled = events::<MakerFilled>(&fx.t.last_logs);
+        assert_eq!(filled.len(), 1);
+        assert_eq!((filled[0].lots, filled[0].maker_fee), (4, -2_008));
+        let consumed = events::<EventsConsumed>(&fx.t.last_logs);
+        assert_eq!((consumed[0].consumed, consumed[0].reward), (1, 100));
+    }
     let m = fx.margin(&maker.account).await;
     assert_eq!(
         (m.positions[0].base_lots, m.positions[0].entry_quote),

@@ -24,6 +24,15 @@ pub struct PriceIndexCreated {
 }
 
 #[event]
+pub struct PriceIndexUpdated {
+    pub index: Pubkey,
+    pub publishers: u8,
+    pub min_publishers: u8,
+    pub max_staleness: u64,
+    pub max_conf_bps: u64,
+}
+
+#[event]
 pub struct PricePublished {
     pub index: Pubkey,
     pub publisher: Pubkey,

@@ -4,7 +4,7 @@ use cfx_risk::twap::Twap;
 use compute_token::state::ComputeClass;
 
 use crate::error::FuturesError;
-use crate::events::PriceIndexCreated;
+use crate::events::{PriceIndexCreated, PriceIndexUpdated};
 use crate::state::{Exchange, PriceIndex};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -95,10 +95,12 @@ pub fn update_price_index(ctx: Context<UpdatePriceIndex>, params: IndexParams) -
     index.price = 0;
     index.conf = 0;
     index.last_update = 0;
-    emit!(PriceIndexCreated {
+    emit!(PriceIndexUpdated {
         index: ctx.accounts.index.key(),
-        class: index.class,
         publishers: params.publishers.len() as u8,
+        min_publishers: params.min_publishers,
+        max_staleness: params.max_staleness,
+        max_conf_bps: params.max_conf_bps,
     });
     Ok(())
 }
