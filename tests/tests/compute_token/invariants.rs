@@ -1,7 +1,11 @@
 //! A seeded random sequence of operations; after every step the books must balance:
 //! vault balance = Σ provider bonds = registry total; each provider's outstanding units =
 //! minted − redeemed − lapsed = Σ of its positions; each window mint's supply = minted −
-//! burned = Σ holder balances. A small model also predicts which mints must succeed.
+//! burned = Σ holder balances; each provider's bond ≥ the value of its outstanding units and
+//! open tickets, and its open-ticket units = Σ its open tickets. A small model predicts the
+//! outcome of every mint (value of outstanding + open tickets ≤ bond), redeem, fulfil (before
+//! the deadline), default claim (after it, paying value + the penalty from free bond), lapse,
+//! release and ticket close, so a step that wrongly succeeds or fails stops the test.
 
 use cfx_tests::compute_token::{Market, ProviderFx, WindowFx, T0};
 use cfx_tests::token::spl_token_id;
@@ -57,6 +61,22 @@ impl World {
                 pr.outstanding, sum_pos,
                 "step {step}: provider {i} positions"
             );
+            assert!(
+                pr.bond >= (pr.outstanding + pr.open_ticket_units) * BPU,
+                "step {step}: provider {i} bond {} below its lock",
+                pr.bond
+            );
+            let mut open_units = 0;
+            for (t, tp, _) in self.tickets.clone() {
+                let tk = self.m.ticket(&t).await;
+                if tp == i && tk.status == TicketStatus::Open {
+                    open_units += tk.units;
+                }
+            }
+            assert_eq!(
+                pr.open_ticket_units, open_units,
+                "step {step}: provider {i} open tickets"
+            );
         }
         let vault = self.m.vault;
         assert_eq!(
@@ -95,7 +115,7 @@ async fn books_balance_after_every_step() {
     let steps: usize = std::env::var("CFX_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(80);
+        .unwrap_or(250);
     let mut rng = Rng((seed ^ 0x9E37_79B9_7F4A_7C15).max(1));
 
     let mut m = Market::new(spl_token_id()).await;
@@ -106,7 +126,7 @@ async fn books_balance_after_every_step() {
     let mut providers = Vec::new();
     for _ in 0..3 {
         let p = m.new_provider(&class.key, 10_000 * BPU).await;
-        m.deposit(&p, 60 * BPU).await.unwrap();
+        m.deposit(&p, 30 * BPU).await.unwrap();
         providers.push(p);
     }
     let windows = vec![
@@ -143,6 +163,7 @@ async fn books_balance_after_every_step() {
     let mut now = T0;
     let (mut ok, mut failed) = (0usize, 0usize);
     let mut succeeded_by_kind = [0usize; 10];
+    let (mut fulfilled, mut claimed) = (0usize, 0usize);
     world.check(0).await;
 
     for step in 1..=steps {
@@ -157,8 +178,10 @@ async fn books_balance_after_every_step() {
             1 | 2 => {
                 let amount = 1 + rng.below(30);
                 let pr = world.m.provider(&p.key).await;
-                let expect_ok =
-                    !pr.suspended && now < w.end && (pr.outstanding + amount) * BPU <= pr.bond;
+                // Outstanding units and open tickets both stay locked at their value.
+                let expect_ok = !pr.suspended
+                    && now < w.end
+                    && (pr.outstanding + amount + pr.open_ticket_units) * BPU <= pr.bond;
                 let acc = world.accounts[hi][wi];
                 let r = world.m.mint_units(&p, &w, &acc, amount).await;
                 assert_eq!(
@@ -215,19 +238,64 @@ async fn books_balance_after_every_step() {
                 if world.tickets.is_empty() {
                     continue;
                 }
-                let (t, tp, th) = world.tickets[rng.below(world.tickets.len() as u64) as usize];
+                // Mostly an open ticket (so fulfils and claims happen), sometimes any ticket
+                // (so resolving a resolved ticket is refused).
+                let mut pool = Vec::new();
+                for &(t, tp, th) in &world.tickets {
+                    if world.m.ticket(&t).await.status == TicketStatus::Open {
+                        pool.push((t, tp, th));
+                    }
+                }
+                if pool.is_empty() || rng.below(4) == 0 {
+                    pool = world.tickets.clone();
+                }
+                let (t, tp, th) = pool[rng.below(pool.len() as u64) as usize];
                 let owner = world.providers[tp].clone();
+                let tk = world.m.ticket(&t).await;
+                let open = tk.status == TicketStatus::Open;
                 if rng.below(2) == 0 {
-                    world.m.fulfil(&owner, &t).await
+                    let expect_ok = open && now < tk.deadline;
+                    let r = world.m.fulfil(&owner, &t).await;
+                    assert_eq!(
+                        r.is_ok(),
+                        expect_ok,
+                        "step {step}: fulfil (open {open}, deadline {}) at {now}: {r:?}",
+                        tk.deadline
+                    );
+                    if r.is_ok() {
+                        fulfilled += 1;
+                        assert_eq!(world.m.ticket(&t).await.status, TicketStatus::Fulfilled);
+                    }
+                    r
                 } else {
+                    let expect_ok = open && now >= tk.deadline;
+                    // Value in full; the 10 % penalty only from what others do not lock.
+                    let pr = world.m.provider(&owner.key).await;
+                    let paid = if open {
+                        let value = tk.units * BPU;
+                        let others = (pr.outstanding + pr.open_ticket_units - tk.units) * BPU;
+                        let free = pr.bond - value - others;
+                        value + (value / 10).min(free)
+                    } else {
+                        0
+                    };
                     let h = world.holders[th].insecure_clone();
                     let dest = world.holder_bond[th];
                     let before = world.m.t.token_balance(&dest).await;
                     let r = world.m.claim_default(&h, &owner, &t, &dest).await;
+                    assert_eq!(
+                        r.is_ok(),
+                        expect_ok,
+                        "step {step}: claim (open {open}, deadline {}) at {now}: {r:?}",
+                        tk.deadline
+                    );
                     if r.is_ok() {
+                        claimed += 1;
                         let tk = world.m.ticket(&t).await;
-                        assert_eq!(tk.status, TicketStatus::Defaulted);
-                        assert_eq!(world.m.t.token_balance(&dest).await, before + tk.paid);
+                        assert_eq!((tk.status, tk.paid), (TicketStatus::Defaulted, paid));
+                        assert_eq!(world.m.t.token_balance(&dest).await, before + paid);
+                        let bond = world.m.provider(&owner.key).await.bond;
+                        assert_eq!(bond, pr.bond - paid, "step {step}: bond after claim");
                     }
                     r
                 }
@@ -266,9 +334,9 @@ async fn books_balance_after_every_step() {
             }
             _ => {
                 let pr = world.m.provider(&p.key).await;
-                // Open tickets lock value + 10 % penalty: 2.2 bond tokens per unit.
-                let locked = pr.outstanding * BPU + pr.open_ticket_units * BPU * 11 / 10;
-                let free = pr.bond.saturating_sub(locked);
+                // Outstanding units and open tickets lock their value; penalties lock nothing.
+                let locked = (pr.outstanding + pr.open_ticket_units) * BPU;
+                let free = pr.bond - locked;
                 let amount = 1 + rng.below(2 * free.max(1));
                 let r = world.m.release(&p, amount).await;
                 assert_eq!(
@@ -285,12 +353,16 @@ async fn books_balance_after_every_step() {
         } else {
             failed += 1
         }
-        // Time moves forward by up to 5 minutes per step.
-        now += rng.below(300) as i64;
+        // Time moves forward by up to 24 000 s / steps per step (96 s for the default 250
+        // steps), so any run spans both windows and their deadlines.
+        now += rng.below((24_000 / steps as u64).max(2)) as i64;
         world.m.t.set_time(now).await;
         world.check(step).await;
     }
-    println!("random sequence: seed {seed:#x}, {steps} steps, {ok} succeeded, {failed} rejected");
+    println!(
+        "random sequence: seed {seed:#x}, {steps} steps, {ok} succeeded, {failed} rejected, \
+         {fulfilled} fulfilled, {claimed} claimed"
+    );
     // The run must have exercised the state changes it claims to check.
     let [deposit, mint1, mint2, _transfer, redeem1, redeem2, resolve, lapse, _close, release] =
         succeeded_by_kind;
@@ -299,8 +371,11 @@ async fn books_balance_after_every_step() {
             && mint1 + mint2 > 0
             && redeem1 + redeem2 > 0
             && resolve > 0
+            && fulfilled > 0
+            && claimed > 0
             && lapse > 0
             && release > 0,
-        "a kind of step never succeeded: {succeeded_by_kind:?}"
+        "a kind of step never succeeded: {succeeded_by_kind:?}, fulfilled {fulfilled}, \
+         claimed {claimed}"
     );
 }
