@@ -7,7 +7,7 @@ use crate::{
     token::spl_token_id,
 };
 use anchor_lang::solana_program::system_instruction;
-use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
+use anchor_lang::{InstructionData, ToAccountMetas};
 use cfx_book::{Book, BookRef, EventQueue, Order};
 use compute_futures::{
     accounts as acc, instruction as ins,
@@ -509,7 +509,7 @@ impl Fx {
     pub async fn exchange_state(&mut self) -> Exchange {
         let key = self.exchange;
         let data = self.t.account(&key).await.expect("exchange").data;
-        Exchange::try_deserialize(&mut data.as_slice()).expect("exchange state")
+        bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<Exchange>()])
     }
 
     /// Resting orders (bids, asks), best first.

@@ -13,22 +13,25 @@ use crate::state::{Exchange, MarginAccount};
 #[derive(Accounts)]
 pub struct Deposit<'info> {
     pub depositor: Signer<'info>,
-    pub exchange: Box<Account<'info, Exchange>>,
+    pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
     pub account: AccountLoader<'info, MarginAccount>,
-    #[account(address = exchange.collateral_mint @ FuturesError::WrongExchange)]
+    #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
     pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, address = exchange.collateral_vault @ FuturesError::WrongExchange)]
+    #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, token::mint = collateral_mint, token::authority = depositor, token::token_program = token_program)]
     pub source: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = exchange.collateral_token_program @ FuturesError::WrongExchange)]
+    #[account(address = exchange.load()?.collateral_token_program @ FuturesError::WrongExchange)]
     pub token_program: Interface<'info, TokenInterface>,
 }
 
 pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, FuturesError::ZeroAmount);
-    require!(!ctx.accounts.exchange.paused, FuturesError::ExchangePaused);
+    require!(
+        !ctx.accounts.exchange.load()?.is_paused(),
+        FuturesError::ExchangePaused
+    );
     let a = &ctx.accounts;
     let collateral = {
         let mut acc = a.account.load_mut()?;
@@ -66,27 +69,30 @@ pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
-    pub exchange: Box<Account<'info, Exchange>>,
+    pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         mut,
         has_one = owner @ FuturesError::NotOwner,
         constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange,
     )]
     pub account: AccountLoader<'info, MarginAccount>,
-    #[account(address = exchange.collateral_mint @ FuturesError::WrongExchange)]
+    #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
     pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, address = exchange.collateral_vault @ FuturesError::WrongExchange)]
+    #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, token::mint = collateral_mint, token::token_program = token_program)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = exchange.collateral_token_program @ FuturesError::WrongExchange)]
+    #[account(address = exchange.load()?.collateral_token_program @ FuturesError::WrongExchange)]
     pub token_program: Interface<'info, TokenInterface>,
 }
 
 pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FuturesError::ZeroAmount);
     let a = &ctx.accounts;
-    require!(!a.exchange.paused, FuturesError::ExchangePaused);
+    require!(
+        !a.exchange.load()?.is_paused(),
+        FuturesError::ExchangePaused
+    );
     let now = Clock::get()?.unix_timestamp;
     let collateral = {
         let mut acc = a.account.load_mut()?;
@@ -101,8 +107,11 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         acc.collateral
     };
     let exchange = &a.exchange;
-    let mint_key = exchange.collateral_mint;
-    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[exchange.bump]];
+    let (mint_key, bump) = {
+        let e = exchange.load()?;
+        (e.collateral_mint, e.bump)
+    };
+    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
     transfer_checked(
         CpiContext::new_with_signer(
             a.token_program.key(),
@@ -129,25 +138,28 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
 #[derive(Accounts)]
 pub struct SweepFees<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, has_one = admin @ FuturesError::NotAdmin)]
-    pub exchange: Box<Account<'info, Exchange>>,
-    #[account(address = exchange.collateral_mint @ FuturesError::WrongExchange)]
+    #[account(mut, constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
     pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, address = exchange.collateral_vault @ FuturesError::WrongExchange)]
+    #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, address = exchange.fee_vault @ FuturesError::WrongExchange)]
+    #[account(mut, address = exchange.load()?.fee_vault @ FuturesError::WrongExchange)]
     pub fee_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = exchange.collateral_token_program @ FuturesError::WrongExchange)]
+    #[account(address = exchange.load()?.collateral_token_program @ FuturesError::WrongExchange)]
     pub token_program: Interface<'info, TokenInterface>,
 }
 
 pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let amount = a.exchange.fees_accrued;
-    require!(amount > 0, FuturesError::ZeroAmount);
-    a.exchange.fees_accrued = 0;
-    let mint_key = a.exchange.collateral_mint;
-    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[a.exchange.bump]];
+    let (amount, mint_key, bump) = {
+        let mut e = a.exchange.load_mut()?;
+        let amount = e.fees_accrued;
+        require!(amount > 0, FuturesError::ZeroAmount);
+        e.fees_accrued = 0;
+        (amount, e.collateral_mint, e.bump)
+    };
+    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
     transfer_checked(
         CpiContext::new_with_signer(
             a.token_program.key(),

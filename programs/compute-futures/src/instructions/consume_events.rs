@@ -19,7 +19,7 @@ const MAX_MAKERS: usize = 32;
 #[derive(Accounts)]
 pub struct ConsumeEvents<'info> {
     #[account(mut)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the market's event queue; owner, discriminator and market checked on load.
@@ -135,6 +135,7 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
     let market_key = a.market.key();
     let exchange_key = a.exchange.key();
     let mut market = a.market.load_mut()?;
+    let mut exchange = a.exchange.load_mut()?;
     let mut data = a.event_queue.try_borrow_mut_data()?;
     let mut queue = load_queue(&mut data, &market_key)?;
     // Index the maker accounts once: (compact id, position in remaining accounts). Accounts that
@@ -176,7 +177,7 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
             info.key(),
             market_key,
             &mut market,
-            &mut a.exchange,
+            &mut exchange,
             &event,
             decode_bps(rec.tag),
             rec.seq_num,
@@ -184,13 +185,12 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
         queue.pop();
         consumed += 1;
     }
-    let reward = a
-        .exchange
+    let reward = exchange
         .crank_reward
         .checked_mul(consumed as u64)
         .ok_or(FuturesError::Overflow)?
-        .min(a.exchange.crank_pool);
-    a.exchange.crank_pool -= reward;
+        .min(exchange.crank_pool);
+    exchange.crank_pool -= reward;
     {
         let mut r = a.reward_account.load_mut()?;
         let c = (r.collateral as i128) + reward as i128;

@@ -34,11 +34,11 @@ pub struct CreateExchange<'info> {
     #[account(
         init,
         payer = admin,
-        space = 8 + Exchange::INIT_SPACE,
+        space = 8 + core::mem::size_of::<Exchange>(),
         seeds = [Exchange::SEED, collateral_mint.key().as_ref()],
         bump
     )]
-    pub exchange: Box<Account<'info, Exchange>>,
+    pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         init,
         payer = admin,
@@ -75,27 +75,21 @@ pub struct CreateExchange<'info> {
 
 pub fn create_exchange(ctx: Context<CreateExchange>, fees: FeeSchedule) -> Result<()> {
     fees.validate()?;
-    let a = &mut *ctx.accounts;
-    let exchange = &mut a.exchange;
-    exchange.set_inner(Exchange {
-        admin: a.admin.key(),
-        collateral_mint: a.collateral_mint.key(),
-        collateral_token_program: a.token_program.key(),
-        collateral_vault: a.collateral_vault.key(),
-        fee_vault: a.fee_vault.key(),
-        insurance_vault: a.insurance_vault.key(),
-        taker_fee_bps: fees.taker_fee_bps,
-        maker_fee_bps: fees.maker_fee_bps,
-        crank_reward: fees.crank_reward,
-        paused: false,
-        next_account_id: 1,
-        fees_accrued: 0,
-        rebates_reserved: 0,
-        crank_pool: 0,
-        bump: ctx.bumps.exchange,
-    });
+    let a = &ctx.accounts;
+    let mut exchange = a.exchange.load_init()?;
+    exchange.admin = a.admin.key();
+    exchange.collateral_mint = a.collateral_mint.key();
+    exchange.collateral_token_program = a.token_program.key();
+    exchange.collateral_vault = a.collateral_vault.key();
+    exchange.fee_vault = a.fee_vault.key();
+    exchange.insurance_vault = a.insurance_vault.key();
+    exchange.taker_fee_bps = fees.taker_fee_bps;
+    exchange.maker_fee_bps = fees.maker_fee_bps;
+    exchange.crank_reward = fees.crank_reward;
+    exchange.next_account_id = 1;
+    exchange.bump = ctx.bumps.exchange;
     emit!(ExchangeCreated {
-        exchange: exchange.key(),
+        exchange: a.exchange.key(),
         admin: exchange.admin,
         collateral_mint: exchange.collateral_mint,
     });

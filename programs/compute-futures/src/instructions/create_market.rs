@@ -36,8 +36,8 @@ pub struct MarketParams {
 pub struct CreateMarket<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ FuturesError::NotAdmin)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
     pub class: Box<Account<'info, ComputeClass>>,
     #[account(
         constraint = index.load()?.exchange == exchange.key() @ FuturesError::WrongIndex,

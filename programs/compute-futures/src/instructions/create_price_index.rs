@@ -24,8 +24,8 @@ pub struct IndexParams {
 pub struct CreatePriceIndex<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ FuturesError::NotAdmin)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
     pub class: Box<Account<'info, ComputeClass>>,
     #[account(
         init,
@@ -82,8 +82,8 @@ pub fn create_price_index(ctx: Context<CreatePriceIndex>, params: IndexParams) -
 #[derive(Accounts)]
 pub struct UpdatePriceIndex<'info> {
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ FuturesError::NotAdmin)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, constraint = index.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
     pub index: AccountLoader<'info, PriceIndex>,
 }

@@ -11,7 +11,7 @@ pub struct CreateMarginAccount<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
     #[account(mut)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    pub exchange: AccountLoader<'info, Exchange>,
     #[account(
         init,
         payer = owner,
@@ -24,11 +24,14 @@ pub struct CreateMarginAccount<'info> {
 }
 
 pub fn create_margin_account(ctx: Context<CreateMarginAccount>, number: u16) -> Result<()> {
-    let exchange = &mut ctx.accounts.exchange;
-    let id = exchange.next_account_id;
-    exchange.next_account_id = id.checked_add(1).ok_or(FuturesError::Overflow)?;
+    let id = {
+        let mut exchange = ctx.accounts.exchange.load_mut()?;
+        let id = exchange.next_account_id;
+        exchange.next_account_id = id.checked_add(1).ok_or(FuturesError::Overflow)?;
+        id
+    };
     let mut acc = ctx.accounts.account.load_init()?;
-    acc.exchange = exchange.key();
+    acc.exchange = ctx.accounts.exchange.key();
     acc.owner = ctx.accounts.owner.key();
     acc.id = id;
     acc.number = number;

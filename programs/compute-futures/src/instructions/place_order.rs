@@ -41,7 +41,7 @@ pub struct OrderArgs {
 pub struct PlaceOrder<'info> {
     pub signer: Signer<'info>,
     #[account(mut)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    pub exchange: AccountLoader<'info, Exchange>,
     /// Belongs to `exchange` (checked in `with_trader`, where it is loaded once).
     #[account(mut)]
     pub account: AccountLoader<'info, MarginAccount>,
@@ -97,7 +97,7 @@ pub fn place(
     queue: &mut EventQueue,
     args: &OrderArgs,
 ) -> Result<OrderOutcome> {
-    require!(!t.exchange.paused, FuturesError::ExchangePaused);
+    require!(!t.exchange.is_paused(), FuturesError::ExchangePaused);
     let status = t.market.status();
     require!(
         t.now < t.market.last_trade_ts
@@ -404,8 +404,9 @@ pub fn with_trader<'info, R>(
     let mut queue_data = a.event_queue.try_borrow_mut_data()?;
     let mut b = load_book(&mut book_data, &market_key)?;
     let mut q = load_queue(&mut queue_data, &market_key)?;
+    let mut exchange = a.exchange.load_mut()?;
     let mut t = Trader {
-        exchange: &mut a.exchange,
+        exchange: &mut exchange,
         market_key,
         market: &mut m,
         account_key,

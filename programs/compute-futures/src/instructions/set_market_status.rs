@@ -9,8 +9,8 @@ use crate::state::{Exchange, Market, MarketStatus};
 #[derive(Accounts)]
 pub struct SetMarketStatus<'info> {
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ FuturesError::NotAdmin)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
     pub market: AccountLoader<'info, Market>,
 }

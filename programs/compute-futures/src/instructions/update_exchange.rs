@@ -9,8 +9,8 @@ use crate::state::Exchange;
 #[derive(Accounts)]
 pub struct UpdateExchange<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, has_one = admin @ FuturesError::NotAdmin)]
-    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(mut, constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
 }
 
 pub fn update_exchange(
@@ -18,7 +18,7 @@ pub fn update_exchange(
     fees: Option<FeeSchedule>,
     paused: Option<bool>,
 ) -> Result<()> {
-    let exchange = &mut ctx.accounts.exchange;
+    let mut exchange = ctx.accounts.exchange.load_mut()?;
     if let Some(f) = fees {
         f.validate()?;
         exchange.taker_fee_bps = f.taker_fee_bps;
@@ -26,14 +26,14 @@ pub fn update_exchange(
         exchange.crank_reward = f.crank_reward;
     }
     if let Some(p) = paused {
-        exchange.paused = p;
+        exchange.paused = p as u8;
     }
     emit!(ExchangeUpdated {
-        exchange: exchange.key(),
+        exchange: ctx.accounts.exchange.key(),
         taker_fee_bps: exchange.taker_fee_bps,
         maker_fee_bps: exchange.maker_fee_bps,
         crank_reward: exchange.crank_reward,
-        paused: exchange.paused,
+        paused: exchange.is_paused(),
     });
     Ok(())
 }

@@ -3,9 +3,10 @@ use anchor_lang::prelude::*;
 /// Most a maker may be paid or charged, and what a taker pays: 10%.
 pub const MAX_FEE_BPS: u16 = 1_000;
 
-/// One exchange: its collateral mint, vaults, fee schedule and counters.
-#[account]
-#[derive(InitSpace)]
+/// One exchange: its collateral mint, vaults, fee schedule and counters. Zero-copy: every trade
+/// and crank reads and writes it, and Borsh (de)serialization would cost each of them thousands
+/// of compute units.
+#[account(zero_copy)]
 pub struct Exchange {
     pub admin: Pubkey,
     pub collateral_mint: Pubkey,
@@ -19,21 +20,28 @@ pub struct Exchange {
     pub taker_fee_bps: u16,
     /// Negative = rebate, never larger than the taker fee.
     pub maker_fee_bps: i16,
-    /// Paid to whoever consumes an event, charged to the taker that produced it.
-    pub crank_reward: u64,
-    pub paused: bool,
+    /// 1 = paused.
+    pub paused: u8,
+    pub bump: u8,
+    pub _pad: [u8; 2],
     /// Compact id the next margin account gets (the book stores owners as u32).
     pub next_account_id: u32,
+    pub _pad2: u32,
+    /// Paid to whoever consumes an event, charged to the taker that produced it.
+    pub crank_reward: u64,
     /// Fees earned, still in the collateral vault.
     pub fees_accrued: u64,
     /// Maker rebates reserved from taker fees until the crank pays them.
     pub rebates_reserved: u64,
     /// Crank rewards charged to takers and not yet paid out.
     pub crank_pool: u64,
-    pub bump: u8,
 }
 
 impl Exchange {
+    pub fn is_paused(&self) -> bool {
+        self.paused != 0
+    }
+
     pub const SEED: &'static [u8] = b"exchange";
     pub const VAULT_SEED: &'static [u8] = b"vault";
     pub const FEE_VAULT_SEED: &'static [u8] = b"fees";
