@@ -525,3 +525,57 @@ async fn same_order_id_in_two_markets() {
     assert!(m.orders.iter().all(|o| o.id() == 0));
     assert!((fx.book_orders().await).1.is_empty());
 }
+
+#[tokio::test]
+async fn health_accounts_must_match_the_positions() {
+    let mut fx = Fx::new().await;
+    let first = std::mem::replace(
+        &mut fx.market,
+        MarketFx {
+            key: Pubkey::default(),
+            book: Pubkey::default(),
+            queue: Pubkey::default(),
+            expiry: 0,
+        },
+    );
+    let second = fx.create_market(first.expiry + 86_400).await.unwrap();
+    fx.market = first;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    // a holds a resting order in the first market.
+    fx.place(&a, order(BID, POST_ONLY, MID - 100, 10))
+        .await
+        .unwrap();
+    let first = std::mem::replace(&mut fx.market, second);
+    fx.place(&b, order(ASK, POST_ONLY, MID, 5)).await.unwrap();
+    // Trading in the second market needs the first market and its index.
+    let i = fx.place_ix(&a, order(BID, IOC, MID, 1));
+    fx.refused(
+        &[a.account],
+        &[i],
+        &[&a.owner],
+        Some(E::MissingHealthAccounts),
+    )
+    .await;
+    // The right market with a wrong index (the market itself in its place).
+    let mut i = fx.place_ix(&a, order(BID, IOC, MID, 1));
+    i.accounts.push(AccountMeta::new_readonly(first.key, false));
+    i.accounts.push(AccountMeta::new_readonly(first.key, false));
+    fx.refused(&[a.account], &[i], &[&a.owner], Some(E::WrongIndex))
+        .await;
+    // Another market in place of the first one.
+    let i = fx.place_ix_with(&a, order(BID, IOC, MID, 1), &[fx.market.key]);
+    fx.refused(
+        &[a.account],
+        &[i],
+        &[&a.owner],
+        Some(E::MissingHealthAccounts),
+    )
+    .await;
+    // With the right pair it goes through.
+    let i = fx.place_ix_with(&a, order(BID, IOC, MID, 1), &[first.key]);
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let m = fx.margin(&a.account).await;
+    let p = m.find_position(&fx.market.key).unwrap();
+    assert_eq!(m.positions[p].base_lots, 1);
+}
