@@ -482,17 +482,8 @@ async fn reduce_only_cannot_create_bad_debt() {
 #[tokio::test]
 async fn same_order_id_in_two_markets() {
     let mut fx = Fx::new().await;
-    let first = std::mem::replace(
-        &mut fx.market,
-        MarketFx {
-            key: Pubkey::default(),
-            book: Pubkey::default(),
-            queue: Pubkey::default(),
-            expiry: 0,
-        },
-    );
-    let second = fx.create_market(first.expiry + 86_400).await.unwrap();
-    fx.market = first;
+    // A second series of the same class; `fx.market` stays the first.
+    let second = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
     let a = fx.trader(10_000 * USD).await;
     let b = fx.trader(10_000 * USD).await;
     // The first order of each book gets sequence 0: same side and price give the same id.
@@ -529,17 +520,8 @@ async fn same_order_id_in_two_markets() {
 #[tokio::test]
 async fn health_accounts_must_match_the_positions() {
     let mut fx = Fx::new().await;
-    let first = std::mem::replace(
-        &mut fx.market,
-        MarketFx {
-            key: Pubkey::default(),
-            book: Pubkey::default(),
-            queue: Pubkey::default(),
-            expiry: 0,
-        },
-    );
-    let second = fx.create_market(first.expiry + 86_400).await.unwrap();
-    fx.market = first;
+    // A second series of the same class; `fx.market` stays the first.
+    let second = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
     let a = fx.trader(1_000 * USD).await;
     let b = fx.trader(1_000 * USD).await;
     // a holds a resting order in the first market.
