@@ -16,12 +16,25 @@ fn div_rem_flag(n: u128, d: u128) -> (u128, bool) {
     }
 }
 
+/// `a × b`, checked. Operands that fit in 64 bits cannot overflow 128 bits, so the overflow-checked
+/// 128-bit multiply (a software routine on SBF) is only used for larger ones.
+#[inline]
+fn mul(a: u128, b: u128) -> Result<u128, RiskError> {
+    if a <= u64::MAX as u128 && b <= u64::MAX as u128 {
+        if let Some(p) = (a as u64).checked_mul(b as u64) {
+            return Ok(p as u128);
+        }
+        return Ok(a * b);
+    }
+    a.checked_mul(b).ok_or(RiskError::Overflow)
+}
+
 /// `a × b / d`, rounded down.
 pub fn mul_div_floor(a: u128, b: u128, d: u128) -> Result<u128, RiskError> {
     if d == 0 {
         return Err(RiskError::InvalidInput);
     }
-    Ok(div_rem_flag(a.checked_mul(b).ok_or(RiskError::Overflow)?, d).0)
+    Ok(div_rem_flag(mul(a, b)?, d).0)
 }
 
 /// `a × b / d`, rounded up.
@@ -29,7 +42,7 @@ pub fn mul_div_ceil(a: u128, b: u128, d: u128) -> Result<u128, RiskError> {
     if d == 0 {
         return Err(RiskError::InvalidInput);
     }
-    let (q, rem) = div_rem_flag(a.checked_mul(b).ok_or(RiskError::Overflow)?, d);
+    let (q, rem) = div_rem_flag(mul(a, b)?, d);
     Ok(q + rem as u128)
 }
 
@@ -67,10 +80,7 @@ pub fn to_u64(v: u128) -> Result<u64, RiskError> {
 
 /// Quote value of `lots` at `price` ticks.
 pub fn notional(price: u64, lots: u64, tick_value: u64) -> Result<u128, RiskError> {
-    (price as u128)
-        .checked_mul(lots as u128)
-        .and_then(|v| v.checked_mul(tick_value as u128))
-        .ok_or(RiskError::Overflow)
+    mul(mul(price as u128, lots as u128)?, tick_value as u128)
 }
 
 #[cfg(test)]
@@ -96,5 +106,10 @@ mod tests {
         assert_eq!(mul_div_ceil(big, 1, 2), Ok(big / 2 + 1));
         assert_eq!(mul_div_floor(big, 4, 4), Ok(big));
         assert_eq!(mul_div_ceil(big + 1, 3, 2), Ok((big + 1) * 3 / 2));
+        // Products past 64 bits of 64-bit operands, and 128-bit operands.
+        assert_eq!(mul_div_floor(big, big, big), Ok(big));
+        assert_eq!(notional(u64::MAX, 2, 1), Ok(big * 2));
+        assert_eq!(mul_div_floor(u128::MAX / 2, 2, 2), Ok(u128::MAX / 2));
+        assert_eq!(mul_div_floor(u128::MAX / 2 + 1, 2, 1), Err(RiskError::Overflow));
     }
 }
