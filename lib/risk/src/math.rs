@@ -110,6 +110,9 @@ mod tests {
         assert_eq!(mul_div_floor(big, big, big), Ok(big));
         assert_eq!(notional(u64::MAX, 2, 1), Ok(big * 2));
         assert_eq!(mul_div_floor(u128::MAX / 2, 2, 2), Ok(u128::MAX / 2));
-        assert_eq!(mul_div_floor(u128::MAX / 2 + 1, 2, 1), Err(RiskError::Overflow));
+        assert_eq!(
+            mul_div_floor(u128::MAX / 2 + 1, 2, 1),
+            Err(RiskError::Overflow)
+        );
     }
 }
