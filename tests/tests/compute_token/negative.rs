@@ -443,139 +443,71 @@ async fn mint_units_failures() {
     .await;
 }
 
+impl Fx {
+    /// Sends a redeem of `units` by `holder` naming `provider`, burning from `source` (with the
+    /// window's mint, or `mint` in its place), and expects error `err` with nothing changed.
+    #[allow(clippy::too_many_arguments)]
+    async fn redeem_fails(
+        &mut self,
+        holder: &Keypair,
+        provider: &Pubkey,
+        source: &Pubkey,
+        mint: Option<Pubkey>,
+        units: u64,
+        err: u32,
+    ) {
+        let (class, w) = (self.class.key, self.w);
+        let mut a = self
+            .m
+            .redeem_accounts(&holder.pubkey(), provider, &class, &w, source)
+            .await;
+        if let Some(m) = mint {
+            a.mint = m;
+        }
+        let t = a.ticket;
+        let i = ix(
+            a,
+            ins::Redeem {
+                units,
+                endpoint_hash: [1; 32],
+            },
+        );
+        self.fails(i, holder, &[t], err).await;
+    }
+}
+
 #[tokio::test]
 async fn redeem_failures() {
     let mut f = setup().await;
     f.m.t.set_time(f.w.start).await;
     let h = f.holder.insecure_clone();
     let s = f.stranger.insecure_clone();
-    let (p, q, w, w2) = (f.p.key, f.q.key, f.w, f.w2);
-    let class = f.class.key;
+    let (p, q, w2, acc, acc2) = (f.p.key, f.q.key, f.w2, f.acc, f.acc2);
 
     // More than the provider has outstanding.
-    let a =
-        f.m.redeem_accounts(&h.pubkey(), &p, &class, &w, &f.acc)
-            .await;
-    let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: 51,
-                endpoint_hash: [1; 32],
-            },
-        ),
-        &h,
-        &[t],
-        code(E::InsufficientOutstanding),
-    )
-    .await;
+    f.redeem_fails(&h, &p, &acc, None, 51, code(E::InsufficientOutstanding))
+        .await;
     // Naming a provider with no position in this window.
-    let a =
-        f.m.redeem_accounts(&h.pubkey(), &q, &class, &w, &f.acc)
-            .await;
-    let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: 1,
-                endpoint_hash: [1; 32],
-            },
-        ),
-        &h,
-        &[t],
-        anchor_code(anchor_lang::error::ErrorCode::AccountNotInitialized),
-    )
-    .await;
+    let uninit = anchor_code(anchor_lang::error::ErrorCode::AccountNotInitialized);
+    f.redeem_fails(&h, &q, &acc, None, 1, uninit).await;
     // Wrong mint for the window.
-    let mut a =
-        f.m.redeem_accounts(&h.pubkey(), &p, &class, &w, &f.acc)
-            .await;
-    a.mint = w2.mint;
-    let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: 1,
-                endpoint_hash: [1; 32],
-            },
-        ),
-        &h,
-        &[t],
-        code(E::WrongWindowMint),
-    )
-    .await;
+    f.redeem_fails(&h, &p, &acc, Some(w2.mint), 1, code(E::WrongWindowMint))
+        .await;
     // Source holds another window's units.
-    let a =
-        f.m.redeem_accounts(&h.pubkey(), &p, &class, &w, &f.acc2)
-            .await;
-    let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: 1,
-                endpoint_hash: [1; 32],
-            },
-        ),
-        &h,
-        &[t],
-        code(E::WrongWindowMint),
-    )
-    .await;
+    f.redeem_fails(&h, &p, &acc2, None, 1, code(E::WrongWindowMint))
+        .await;
     // Someone else's tokens: the token program refuses the burn (OwnerMismatch = 4).
-    let a =
-        f.m.redeem_accounts(&s.pubkey(), &p, &class, &w, &f.acc)
-            .await;
-    let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: 1,
-                endpoint_hash: [1; 32],
-            },
-        ),
-        &s,
-        &[t],
-        4,
-    )
-    .await;
+    f.redeem_fails(&s, &p, &acc, None, 1, 4).await;
     // Zero.
-    let a =
-        f.m.redeem_accounts(&h.pubkey(), &p, &class, &w, &f.acc)
-            .await;
-    let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: 0,
-                endpoint_hash: [1; 32],
-            },
-        ),
-        &h,
-        &[t],
-        code(E::ZeroAmount),
-    )
-    .await;
+    f.redeem_fails(&h, &p, &acc, None, 0, code(E::ZeroAmount))
+        .await;
     // Overflow-sized request.
-    let a =
-        f.m.redeem_accounts(&h.pubkey(), &p, &class, &w, &f.acc)
-            .await;
-    let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: u64::MAX,
-                endpoint_hash: [1; 32],
-            },
-        ),
+    f.redeem_fails(
         &h,
-        &[t],
+        &p,
+        &acc,
+        None,
+        u64::MAX,
         code(E::InsufficientOutstanding),
     )
     .await;
