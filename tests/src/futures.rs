@@ -38,7 +38,7 @@ pub fn program() -> Program {
     Program {
         name: "compute_futures",
         id: ID,
-        processor: anchor_processor!(compute_futures::entry),
+        processor: anchor_processor!(compute_futures::process_instruction),
     }
 }
 

@@ -65,6 +65,9 @@ async fn compute_units_per_instruction() {
         o.client_order_id = 100 + i;
         post.push(fx.place(&trader, o).await.unwrap());
     }
+    if std::env::var_os("CFX_PRINT_LOGS").is_some() {
+        println!("{}", fx.t.last_logs.join("\n"));
+    }
     // Cancel one by id, then cancel-all of the other 19 (and one more to make 20).
     let (bids, _) = fx.book_orders().await;
     let own: Vec<u128> = bids

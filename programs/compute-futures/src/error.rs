@@ -88,6 +88,8 @@ pub enum FuturesError {
     InvalidOrder,
     #[msg("Batch too large")]
     BatchTooLarge,
+    #[msg("More accounts than the instruction takes")]
+    TooManyAccounts,
 }
 
 impl From<cfx_risk::RiskError> for FuturesError {

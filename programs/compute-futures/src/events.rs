@@ -1,4 +1,26 @@
 use anchor_lang::prelude::*;
+use anchor_lang::Event;
+
+/// Room for the largest event (`OrderPlaced`: 8 + 154 bytes).
+const EVENT_BUF: usize = 192;
+
+/// Logs `event` exactly as Anchor's `emit!` does (discriminator + Borsh in one `sol_log_data`
+/// field, so clients decode it the same way), serialized on the stack instead of into a growing
+/// `Vec`: the trading path emits an event per order and per fill.
+pub fn emit<E: Event>(event: &E) {
+    let mut buf = [0u8; EVENT_BUF];
+    let d = E::DISCRIMINATOR;
+    buf[..d.len()].copy_from_slice(d);
+    let mut w: &mut [u8] = &mut buf[d.len()..];
+    let room = w.len();
+    if event.serialize(&mut w).is_err() {
+        // Larger than the buffer (not the case for any event here; a test checks it).
+        anchor_lang::solana_program::log::sol_log_data(&[&event.data()]);
+        return;
+    }
+    let len = d.len() + room - w.len();
+    anchor_lang::solana_program::log::sol_log_data(&[&buf[..len]]);
+}
 
 #[event]
 pub struct ExchangeCreated {
@@ -154,4 +176,32 @@ pub struct EventsConsumed {
 pub struct FeesSwept {
     pub exchange: Pubkey,
     pub amount: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_event_fits_the_stack_buffer() {
+        let e = OrderPlaced {
+            market: Pubkey::new_unique(),
+            account: Pubkey::new_unique(),
+            order_id: u128::MAX,
+            client_order_id: u64::MAX,
+            side: 1,
+            order_type: 5,
+            price: u64::MAX,
+            lots: u64::MAX,
+            filled_lots: u64::MAX,
+            filled_quote: u64::MAX,
+            posted_lots: u64::MAX,
+            cancelled_lots: u64::MAX,
+            taker_fee: u64::MAX,
+            realized_pnl: i64::MIN,
+        };
+        let data = e.data();
+        assert_eq!(data.len(), 8 + 154);
+        assert!(data.len() <= EVENT_BUF);
+    }
 }

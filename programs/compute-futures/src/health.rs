@@ -7,7 +7,9 @@ use cfx_risk::mark::mark_price;
 use cfx_risk::math::mul_div_floor;
 
 use crate::error::FuturesError;
-use crate::state::{MarginAccount, Market, PriceIndex, MAX_POSITIONS};
+use crate::keys::{is_default, key_eq};
+use crate::state::{MarginAccount, Market, PriceIndex};
+use crate::view::AccountView;
 
 /// Index price (quote native units per whole compute unit) in the market's ticks, rounded down.
 pub fn index_ticks(market: &Market, index_price: u64) -> Result<u64> {
@@ -40,51 +42,54 @@ pub fn mark_ticks(market: &Market, index: &PriceIndex, now: i64) -> Result<u64> 
 /// `known` gives marks the caller already has (the market of this instruction); every other
 /// position slot in use needs its market and index as a consecutive pair in `remaining`, in slot
 /// order.
-pub fn account_health<'info>(
+pub fn account_health(
     account: &MarginAccount,
-    known: &[(Pubkey, &Market, u64)],
-    remaining: &'info [AccountInfo<'info>],
+    known: &[(&Pubkey, &Market, u64)],
+    remaining: &[AccountView],
     now: i64,
     kind: HealthKind,
 ) -> Result<i128> {
-    let mut risks = [None::<PositionRisk>; MAX_POSITIONS];
+    let mut health = account.collateral as i128;
     let mut next = 0usize;
-    for (i, slot) in account.positions.iter().enumerate() {
-        if slot.market == Pubkey::default() {
+    for slot in account.positions.iter() {
+        if is_default(&slot.market) {
             continue;
         }
-        let risk_for = |m: &Market, mark: u64| PositionRisk {
+        let (market, mark) = match known.iter().find(|(k, _, _)| key_eq(k, &slot.market)) {
+            Some((_, m, mark)) => (*m, *mark),
+            None => {
+                let (Some(mi), Some(ii)) = (remaining.get(next), remaining.get(next + 1)) else {
+                    return err!(FuturesError::MissingHealthAccounts);
+                };
+                next += 2;
+                require!(
+                    key_eq(mi.key(), &slot.market),
+                    FuturesError::MissingHealthAccounts
+                );
+                // SAFETY (both loads): read-only, and neither key can be one the caller holds
+                // mutably: the market is a position's market that is not in `known`, the index
+                // is a market's index, and the caller's mutable accounts are its exchange,
+                // margin account, market, book and queue.
+                let market = unsafe { mi.load::<Market>()? };
+                require!(
+                    key_eq(&market.exchange, &account.exchange),
+                    FuturesError::WrongExchange
+                );
+                require!(key_eq(ii.key(), &market.index), FuturesError::WrongIndex);
+                let index = unsafe { ii.load::<PriceIndex>()? };
+                (market, mark_ticks(market, index, now)?)
+            }
+        };
+        let risk = PositionRisk {
             position: slot.position(),
             bid_lots: slot.bid_lots,
             ask_lots: slot.ask_lots,
             mark,
-            tick_value: m.tick_value,
-            params: m.margin_params(),
+            tick_value: market.tick_value,
+            params: market.margin_params(),
         };
-        if let Some((_, m, mark)) = known.iter().find(|(k, _, _)| *k == slot.market) {
-            risks[i] = Some(risk_for(m, *mark));
-            continue;
-        }
-        let (Some(mi), Some(ii)) = (remaining.get(next), remaining.get(next + 1)) else {
-            return err!(FuturesError::MissingHealthAccounts);
-        };
-        next += 2;
-        require_keys_eq!(*mi.key, slot.market, FuturesError::MissingHealthAccounts);
-        let market_loader = AccountLoader::<Market>::try_from(mi)?;
-        let market = market_loader.load()?;
-        require_keys_eq!(
-            market.exchange,
-            account.exchange,
-            FuturesError::WrongExchange
-        );
-        require_keys_eq!(*ii.key, market.index, FuturesError::WrongIndex);
-        let index_loader = AccountLoader::<PriceIndex>::try_from(ii)?;
-        let index = index_loader.load()?;
-        let mark = mark_ticks(&market, &index, now)?;
-        risks[i] = Some(risk_for(&market, mark));
+        health =
+            cfx_risk::margin::account_health(health, [&risk], kind).map_err(FuturesError::from)?;
     }
-    let h =
-        cfx_risk::margin::account_health(account.collateral as i128, risks.iter().flatten(), kind)
-            .map_err(FuturesError::from)?;
-    Ok(h)
+    Ok(health)
 }

@@ -10,12 +10,31 @@ use anchor_lang::prelude::*;
 #[cfg(feature = "upstream-sbf")]
 use solana_compiler_builtins as _;
 
+pub mod entrypoint;
 pub mod error;
 pub mod events;
 pub mod health;
 pub mod instructions;
+pub mod keys;
 pub mod state;
+pub mod view;
 
+pub use entrypoint::process_instruction;
+
+/// Logs a label and the compute units left (feature `cu-probes`, for profiling the SBF build;
+/// nothing otherwise).
+#[macro_export]
+macro_rules! probe {
+    ($label:literal) => {
+        #[cfg(all(feature = "cu-probes", target_os = "solana"))]
+        {
+            anchor_lang::prelude::msg!($label);
+            unsafe {
+                anchor_lang::compat::solana_define_syscall::definitions::sol_log_compute_units_()
+            };
+        }
+    };
+}
 use instructions::*;
 
 declare_id!("GR94sxjfjHPCKPwvRSZAaQA7WYs7wEPQzYTbMSBCBrZS");

@@ -3,9 +3,12 @@ use cfx_book::{Book, EventQueue};
 
 use crate::error::FuturesError;
 use crate::events::OrderCancelled;
-use crate::instructions::place_order::{place, with_trader, OrderArgs, PlaceOrder, Trader};
+use crate::instructions::place_order::{
+    all_infos, place, with_trader, OrderArgs, PlaceOrder, Trader,
+};
 use crate::state::book::{check_owner, load_book};
 use crate::state::{MarginAccount, Market};
+use crate::view::{AccountView, Views};
 
 /// Owner or delegate cancels resting orders of its account in one market.
 #[derive(Accounts)]
@@ -33,7 +36,7 @@ fn cancel_slot(
     match book.cancel_order(o.id(), acc.id) {
         Ok(order) => {
             acc.release_order(slot, order.lots, true);
-            emit!(OrderCancelled {
+            crate::events::emit(&OrderCancelled {
                 market: market_key,
                 account: account_key,
                 order_id: o.id(),
@@ -133,22 +136,28 @@ pub const MAX_BATCH: usize = 8;
 
 /// Market makers' refresh: cancel every order of the account in this market, then place a batch,
 /// with one margin check at the end. Same accounts as `place_order`.
-pub fn cancel_all_and_place<'info>(
-    ctx: Context<'info, PlaceOrder<'info>>,
-    orders: Vec<OrderArgs>,
-) -> Result<()> {
+pub fn cancel_all_and_place_views(views: &[AccountView], orders: Vec<OrderArgs>) -> Result<()> {
     require!(orders.len() <= MAX_BATCH, FuturesError::BatchTooLarge);
     let reduce_only = orders.iter().all(|o| o.reduce_only);
     with_trader(
-        ctx.accounts,
-        ctx.remaining_accounts,
+        views,
         reduce_only,
         |t: &mut Trader, book: &mut Book, queue: &mut EventQueue| {
-            cancel_all_in(t.account, t.account_key, t.market_key, book)?;
+            cancel_all_in(t.account, *t.account_key, *t.market_key, book)?;
             for o in &orders {
                 place(t, book, queue, o)?;
             }
             Ok(())
         },
     )
+}
+
+/// Reached only when the entrypoint's fast path is bypassed; see `place_order`.
+pub fn cancel_all_and_place<'info>(
+    ctx: Context<'info, PlaceOrder<'info>>,
+    orders: Vec<OrderArgs>,
+) -> Result<()> {
+    let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
+    let views = Views::of_infos(&infos, true)?;
+    cancel_all_and_place_views(views.as_slice(), orders)
 }

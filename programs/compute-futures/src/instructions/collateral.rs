@@ -8,6 +8,7 @@ use crate::error::FuturesError;
 use crate::events::{CollateralDeposited, CollateralWithdrawn};
 use crate::health::account_health;
 use crate::state::{Exchange, MarginAccount};
+use crate::view::Views;
 
 /// Anyone deposits collateral into a margin account.
 #[derive(Accounts)]
@@ -55,7 +56,7 @@ pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         amount,
         a.collateral_mint.decimals,
     )?;
-    emit!(CollateralDeposited {
+    crate::events::emit(&CollateralDeposited {
         account: a.account.key(),
         amount,
         collateral,
@@ -102,7 +103,8 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
             .checked_sub(sub)
             .ok_or(FuturesError::Overflow)?;
         require!(acc.collateral >= 0, FuturesError::InsufficientMargin);
-        let h = account_health(&acc, &[], ctx.remaining_accounts, now, HealthKind::Withdraw)?;
+        let remaining = Views::of_infos(ctx.remaining_accounts, false)?;
+        let h = account_health(&acc, &[], remaining.as_slice(), now, HealthKind::Withdraw)?;
         require!(h >= 0, FuturesError::InsufficientMargin);
         acc.collateral
     };
@@ -126,7 +128,7 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         amount,
         a.collateral_mint.decimals,
     )?;
-    emit!(CollateralWithdrawn {
+    crate::events::emit(&CollateralWithdrawn {
         account: a.account.key(),
         amount,
         collateral,
@@ -174,7 +176,7 @@ pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         amount,
         a.collateral_mint.decimals,
     )?;
-    emit!(crate::events::FeesSwept {
+    crate::events::emit(&crate::events::FeesSwept {
         exchange: a.exchange.key(),
         amount,
     });

@@ -86,7 +86,7 @@ fn apply(
             acc.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
             let maker_side = if buy { 0 } else { 1 };
             release(acc, pos, maker_side, f.maker_order_id, f.lots, f.maker_out);
-            emit!(MakerFilled {
+            crate::events::emit(&MakerFilled {
                 market: market_key,
                 account: account_key,
                 order_id: f.maker_order_id,
@@ -99,7 +99,7 @@ fn apply(
         }
         BookEvent::Out(o) => {
             release(acc, pos, o.side as u8, o.order_id, o.lots, o.closed);
-            emit!(MakerOut {
+            crate::events::emit(&MakerOut {
                 market: market_key,
                 account: account_key,
                 order_id: o.order_id,
@@ -196,7 +196,7 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
         let c = (r.collateral as i128) + reward as i128;
         r.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
     }
-    emit!(EventsConsumed {
+    crate::events::emit(&EventsConsumed {
         market: market_key,
         consumed,
         remaining: queue.len() as u32,

@@ -88,7 +88,7 @@ pub fn create_exchange(ctx: Context<CreateExchange>, fees: FeeSchedule) -> Resul
     exchange.crank_reward = fees.crank_reward;
     exchange.next_account_id = 1;
     exchange.bump = ctx.bumps.exchange;
-    emit!(ExchangeCreated {
+    crate::events::emit(&ExchangeCreated {
         exchange: a.exchange.key(),
         admin: exchange.admin,
         collateral_mint: exchange.collateral_mint,

@@ -144,7 +144,7 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
     m.last_trade_ts = params.last_trade_ts;
     m.status = MarketStatus::Active as u8;
     m.bump = ctx.bumps.market;
-    emit!(MarketCreated {
+    crate::events::emit(&MarketCreated {
         market: market_key,
         class: m.class,
         index: m.index,

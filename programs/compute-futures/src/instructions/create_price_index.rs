@@ -70,7 +70,7 @@ pub fn create_price_index(ctx: Context<CreatePriceIndex>, params: IndexParams) -
     index.bump = ctx.bumps.index;
     index.twap = Twap::new(params.twap_interval).map_err(|_| FuturesError::InvalidIndexConfig)?;
     set_publishers(&mut index, &params)?;
-    emit!(PriceIndexCreated {
+    crate::events::emit(&PriceIndexCreated {
         index: ctx.accounts.index.key(),
         class: index.class,
         publishers: params.publishers.len() as u8,
@@ -95,7 +95,7 @@ pub fn update_price_index(ctx: Context<UpdatePriceIndex>, params: IndexParams) -
     index.price = 0;
     index.conf = 0;
     index.last_update = 0;
-    emit!(PriceIndexUpdated {
+    crate::events::emit(&PriceIndexUpdated {
         index: ctx.accounts.index.key(),
         publishers: params.publishers.len() as u8,
         min_publishers: params.min_publishers,

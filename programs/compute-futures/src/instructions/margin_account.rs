@@ -36,7 +36,7 @@ pub fn create_margin_account(ctx: Context<CreateMarginAccount>, number: u16) -> 
     acc.id = id;
     acc.number = number;
     acc.bump = ctx.bumps.account;
-    emit!(MarginAccountCreated {
+    crate::events::emit(&MarginAccountCreated {
         account: ctx.accounts.account.key(),
         owner: acc.owner,
         id,
@@ -64,7 +64,7 @@ pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
             && acc.orders.iter().all(|o| o.id() == 0),
         FuturesError::AccountNotEmpty
     );
-    emit!(MarginAccountClosed {
+    crate::events::emit(&MarginAccountClosed {
         account: ctx.accounts.account.key(),
     });
     Ok(())
@@ -81,7 +81,7 @@ pub struct SetDelegate<'info> {
 pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
     let mut acc = ctx.accounts.account.load_mut()?;
     acc.delegate = delegate;
-    emit!(DelegateSet {
+    crate::events::emit(&DelegateSet {
         account: ctx.accounts.account.key(),
         delegate,
     });

@@ -11,8 +11,10 @@ use cfx_risk::BPS;
 use crate::error::FuturesError;
 use crate::events::OrderPlaced;
 use crate::health::{account_health, mark_ticks};
-use crate::state::book::{check_owner, load_book, load_queue};
+use crate::keys::key_eq;
+use crate::state::book::{load_book, load_queue};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex};
+use crate::view::{AccountView, Views};
 
 /// One order as a trader sends it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,9 +72,9 @@ pub fn decode_bps(tag: u32) -> i16 {
 /// What an instruction that trades holds while it trades.
 pub struct Trader<'a> {
     pub exchange: &'a mut Exchange,
-    pub market_key: Pubkey,
+    pub market_key: &'a Pubkey,
     pub market: &'a mut Market,
-    pub account_key: Pubkey,
+    pub account_key: &'a Pubkey,
     pub account: &'a mut MarginAccount,
     pub mark: u64,
     pub now: i64,
@@ -124,7 +126,7 @@ pub fn place(
     }
     require!((lo..=hi).contains(&price), FuturesError::PriceOutsideBand);
 
-    let pos = t.account.position_slot(&t.market_key)?;
+    let pos = t.account.position_slot(t.market_key)?;
     let base = t.account.positions[pos].base_lots;
     let mut lots = args.lots;
     if args.reduce_only {
@@ -162,6 +164,7 @@ pub fn place(
             .checked_add(args.time_in_force as u64)
             .ok_or(FuturesError::Overflow)?
     };
+    crate::probe!("validated");
     let first_event = queue.seq_num();
     let req = OrderRequest {
         side,
@@ -179,6 +182,7 @@ pub fn place(
         .new_order(&req, t.now as u64, queue)
         .map_err(FuturesError::from)?;
 
+    crate::probe!("matched");
     let tick_value = t.market.tick_value;
     let mut realized = 0i64;
     let mut fee = 0u64;
@@ -298,6 +302,7 @@ pub fn place(
             out.posted_lots,
         )?;
     }
+    crate::probe!("accounted");
     let slot = &t.account.positions[pos];
     let max = t.market.max_position_lots as i128;
     let b = slot.base_lots as i128;
@@ -305,9 +310,9 @@ pub fn place(
         (b + slot.bid_lots as i128).abs() <= max && (b - slot.ask_lots as i128).abs() <= max,
         FuturesError::PositionLimit
     );
-    emit!(OrderPlaced {
-        market: t.market_key,
-        account: t.account_key,
+    crate::events::emit(&OrderPlaced {
+        market: *t.market_key,
+        account: *t.account_key,
         order_id: out.order_id,
         client_order_id: args.client_order_id,
         side: args.side,
@@ -321,6 +326,7 @@ pub fn place(
         taker_fee: fee,
         realized_pnl: realized,
     });
+    crate::probe!("emitted");
     Ok(out)
 }
 
@@ -328,13 +334,12 @@ pub fn place(
 /// reduce-only is exempt from that, so an account below initial margin can always cut risk: it
 /// must leave maintenance health ≥ 0, or no lower than before and without bad debt (equity ≥ 0),
 /// so a reduce-only sale far from the mark to a friend cannot move losses onto the exchange.
-pub fn check_margin<'info>(
+pub fn check_margin(
     t: &Trader,
-    market: &Market,
-    remaining: &'info [AccountInfo<'info>],
+    remaining: &[AccountView],
     maintenance_before: Option<i128>,
 ) -> Result<()> {
-    let known = [(t.market_key, market, t.mark)];
+    let known = [(t.market_key, &*t.market, t.mark)];
     match maintenance_before {
         Some(before) => {
             let after =
@@ -353,80 +358,147 @@ pub fn check_margin<'info>(
     Ok(())
 }
 
+/// The accounts of a trading instruction, checked and loaded: `PlaceOrder`'s, in its order,
+/// then the (market, index) pairs of the account's other positions.
+pub struct TradeAccounts<'a> {
+    pub signer: &'a Pubkey,
+    pub exchange: &'a mut Exchange,
+    pub account_key: &'a Pubkey,
+    pub account: &'a mut MarginAccount,
+    pub market_key: &'a Pubkey,
+    pub market: &'a mut Market,
+    pub index: &'a PriceIndex,
+    pub book: Book<'a>,
+    pub queue: EventQueue<'a>,
+    pub remaining: &'a [AccountView<'a>],
+}
+
+impl<'a> TradeAccounts<'a> {
+    /// The checks of `PlaceOrder`'s Anchor constraints plus the ones between accounts: every
+    /// account distinct, owned by this program, of its type, writable where written, and the
+    /// market's own index, book and queue.
+    pub fn load(views: &'a [AccountView<'a>]) -> Result<Self> {
+        let [signer, exchange, account, market, index, book, queue, remaining @ ..] = views else {
+            return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
+        };
+        signer.check_signer()?;
+        for v in &views[..7] {
+            require!(v.duplicate_of.is_none(), FuturesError::DuplicateAccount);
+        }
+        book.check_program_account(true)
+            .map_err(|_| error!(FuturesError::WrongBookAccount))?;
+        queue
+            .check_program_account(true)
+            .map_err(|_| error!(FuturesError::WrongBookAccount))?;
+        // SAFETY: the seven accounts are distinct (no repeats above) and each is borrowed once.
+        let (exchange_data, acc, m, idx) = unsafe {
+            (
+                exchange.load_mut::<Exchange>()?,
+                account.load_mut::<MarginAccount>()?,
+                market.load_mut::<Market>()?,
+                index.load::<PriceIndex>()?,
+            )
+        };
+        require!(
+            key_eq(&acc.exchange, exchange.key()),
+            FuturesError::WrongExchange
+        );
+        require!(
+            key_eq(&m.exchange, exchange.key()),
+            FuturesError::WrongExchange
+        );
+        require!(key_eq(index.key(), &m.index), FuturesError::WrongIndex);
+        require!(key_eq(book.key(), &m.book), FuturesError::WrongBookAccount);
+        require!(
+            key_eq(queue.key(), &m.event_queue),
+            FuturesError::WrongBookAccount
+        );
+        let market_key = market.key();
+        // SAFETY: as above.
+        let (book_data, queue_data) = unsafe { (book.data_mut(), queue.data_mut()) };
+        Ok(TradeAccounts {
+            signer: signer.key(),
+            exchange: exchange_data,
+            account_key: account.key(),
+            account: acc,
+            market_key,
+            market: m,
+            index: idx,
+            book: load_book(book_data, market_key)?,
+            queue: load_queue(queue_data, market_key)?,
+            remaining,
+        })
+    }
+}
+
 /// Runs `f` with everything a trading instruction needs loaded and checked, then checks margin.
 /// `reduce_only`: every order `f` places is reduce-only (see `check_margin`).
-pub fn with_trader<'info, R>(
-    a: &mut PlaceOrder<'info>,
-    remaining: &'info [AccountInfo<'info>],
+pub fn with_trader<R>(
+    views: &[AccountView],
     reduce_only: bool,
     f: impl FnOnce(&mut Trader, &mut Book, &mut EventQueue) -> Result<R>,
 ) -> Result<R> {
-    check_owner(&a.book)?;
-    check_owner(&a.event_queue)?;
-    require_keys_neq!(
-        a.book.key(),
-        a.event_queue.key(),
-        FuturesError::DuplicateAccount
-    );
+    crate::probe!("with_trader");
+    let a = TradeAccounts::load(views)?;
+    crate::probe!("loaded");
+    require!(a.account.can_trade(a.signer), FuturesError::NotAuthorized);
     let now = Clock::get()?.unix_timestamp;
-    let market_key = a.market.key();
-    let account_key = a.account.key();
-    let exchange_key = a.exchange.key();
-    let mut acc = a.account.load_mut()?;
-    require_keys_eq!(acc.exchange, exchange_key, FuturesError::WrongExchange);
-    let mut m = a.market.load_mut()?;
-    require_keys_eq!(m.exchange, exchange_key, FuturesError::WrongExchange);
-    require_keys_eq!(a.index.key(), m.index, FuturesError::WrongIndex);
-    require_keys_eq!(a.book.key(), m.book, FuturesError::WrongBookAccount);
-    require_keys_eq!(
-        a.event_queue.key(),
-        m.event_queue,
-        FuturesError::WrongBookAccount
-    );
-    require!(acc.can_trade(&a.signer.key()), FuturesError::NotAuthorized);
-    let mark = {
-        let idx = a.index.load()?;
-        mark_ticks(&m, &idx, now)?
-    };
+    crate::probe!("clock");
+    let mark = mark_ticks(a.market, a.index, now)?;
+    crate::probe!("mark");
     let maintenance_before = if reduce_only {
-        let snapshot: Market = *m;
         Some(account_health(
-            &acc,
-            &[(market_key, &snapshot, mark)],
-            remaining,
+            a.account,
+            &[(a.market_key, &*a.market, mark)],
+            a.remaining,
             now,
             HealthKind::Maintenance,
         )?)
     } else {
         None
     };
-    let mut book_data = a.book.try_borrow_mut_data()?;
-    let mut queue_data = a.event_queue.try_borrow_mut_data()?;
-    let mut b = load_book(&mut book_data, &market_key)?;
-    let mut q = load_queue(&mut queue_data, &market_key)?;
-    let mut exchange = a.exchange.load_mut()?;
+    let (mut book, mut queue) = (a.book, a.queue);
     let mut t = Trader {
-        exchange: &mut exchange,
-        market_key,
-        market: &mut m,
-        account_key,
-        account: &mut acc,
+        exchange: a.exchange,
+        market_key: a.market_key,
+        market: a.market,
+        account_key: a.account_key,
+        account: a.account,
         mark,
         now,
     };
-    let r = f(&mut t, &mut b, &mut q)?;
+    let r = f(&mut t, &mut book, &mut queue)?;
+    crate::probe!("placed");
     t.account.release_idle_positions();
-    let snapshot: Market = *t.market;
-    check_margin(&t, &snapshot, remaining, maintenance_before)?;
+    crate::probe!("released");
+    check_margin(&t, a.remaining, maintenance_before)?;
+    crate::probe!("margin");
     Ok(r)
 }
 
-pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: OrderArgs) -> Result<()> {
-    with_trader(
-        ctx.accounts,
-        ctx.remaining_accounts,
-        args.reduce_only,
-        |t, book, queue| place(t, book, queue, &args),
-    )?;
+/// `place_order` over account views (the entrypoint's fast path and the Anchor handler).
+pub fn place_order_views(views: &[AccountView], args: OrderArgs) -> Result<()> {
+    with_trader(views, args.reduce_only, |t, book, queue| {
+        place(t, book, queue, &args)
+    })?;
     Ok(())
+}
+
+/// Reached only when the entrypoint's fast path is bypassed (Anchor's dispatcher): the same
+/// handler over views of the same accounts.
+pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: OrderArgs) -> Result<()> {
+    let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
+    let views = Views::of_infos(&infos, true)?;
+    place_order_views(views.as_slice(), args)
+}
+
+/// Anchor's accounts of a trading instruction followed by its remaining accounts.
+pub fn all_infos<'info>(
+    fixed: &[AccountInfo<'info>],
+    remaining: &[AccountInfo<'info>],
+) -> Vec<AccountInfo<'info>> {
+    let mut v = Vec::with_capacity(fixed.len() + remaining.len());
+    v.extend_from_slice(fixed);
+    v.extend_from_slice(remaining);
+    v
 }

@@ -54,7 +54,7 @@ pub fn publish_price(
         }
         Err(_) => false,
     };
-    emit!(PricePublished {
+    crate::events::emit(&PricePublished {
         index: ctx.accounts.index.key(),
         publisher: key,
         price,

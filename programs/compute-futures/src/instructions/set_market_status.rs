@@ -25,7 +25,7 @@ pub fn set_market_status(ctx: Context<SetMarketStatus>, status: u8) -> Result<()
         FuturesError::MarketClosed
     );
     m.status = new as u8;
-    emit!(MarketStatusChanged {
+    crate::events::emit(&MarketStatusChanged {
         market: ctx.accounts.market.key(),
         status,
     });

@@ -28,7 +28,7 @@ pub fn update_exchange(
     if let Some(p) = paused {
         exchange.paused = p as u8;
     }
-    emit!(ExchangeUpdated {
+    crate::events::emit(&ExchangeUpdated {
         exchange: ctx.accounts.exchange.key(),
         taker_fee_bps: exchange.taker_fee_bps,
         maker_fee_bps: exchange.maker_fee_bps,

@@ -6,6 +6,7 @@ use anchor_lang::prelude::*;
 use cfx_book::{Book, EventQueue};
 
 use crate::error::FuturesError;
+use crate::keys::{key_eq, tag_is, tag_word};
 
 pub const BOOK_DISCRIMINATOR: [u8; 8] = *b"cfxbook1";
 pub const QUEUE_DISCRIMINATOR: [u8; 8] = *b"cfxevtq1";
@@ -19,8 +20,8 @@ pub fn payload<'a>(
     market: &Pubkey,
 ) -> Result<&'a mut [u8]> {
     if data.len() <= HEADER_LEN
-        || data[..8] != discriminator[..]
-        || data[8..40] != market.to_bytes()
+        || !tag_is(data, tag_word(discriminator))
+        || !key_eq(bytemuck::from_bytes(&data[8..40]), market)
     {
         return err!(FuturesError::WrongBookAccount);
     }

@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use cfx_risk::position::Position;
 
 use crate::error::FuturesError;
+use crate::keys::{is_default, key_eq};
 
 /// Futures series one margin account can hold at once.
 pub const MAX_POSITIONS: usize = 8;
@@ -93,11 +94,14 @@ impl MarginAccount {
     pub const SEED: &'static [u8] = b"margin";
 
     pub fn can_trade(&self, signer: &Pubkey) -> bool {
-        *signer == self.owner || (*signer == self.delegate && self.delegate != Pubkey::default())
+        key_eq(signer, &self.owner)
+            || (key_eq(signer, &self.delegate) && !is_default(&self.delegate))
     }
 
     pub fn find_position(&self, market: &Pubkey) -> Option<usize> {
-        self.positions.iter().position(|p| p.market == *market)
+        self.positions
+            .iter()
+            .position(|p| key_eq(&p.market, market))
     }
 
     /// The slot for `market`, claiming a free one if needed.
@@ -108,7 +112,7 @@ impl MarginAccount {
         let i = self
             .positions
             .iter()
-            .position(|p| p.market == Pubkey::default())
+            .position(|p| is_default(&p.market))
             .ok_or(FuturesError::TooManyPositions)?;
         self.positions[i] = PositionSlot {
             market: *market,
@@ -120,7 +124,7 @@ impl MarginAccount {
     /// Frees position slots with nothing in them.
     pub fn release_idle_positions(&mut self) {
         for p in self.positions.iter_mut() {
-            if p.market != Pubkey::default() && p.is_idle() {
+            if p.is_idle() && !is_default(&p.market) {
                 *p = PositionSlot::default();
             }
         }

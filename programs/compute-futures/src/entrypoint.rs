@@ -1,0 +1,256 @@
+//! The program's entrypoint.
+//!
+//! `place_order` and `cancel_all_and_place` take a fast path: their accounts are read as
+//! `AccountView`s straight from the runtime's input, with no `AccountInfo` allocation and no
+//! Anchor account structs; they make the checks Anchor would (see `view.rs`). Every other
+//! instruction, and any input the fast path cannot take, goes to Anchor's dispatcher.
+//!
+//! Anchor's own generated entrypoint is switched off by `build.rs` (it sets the
+//! `no-entrypoint` cfg Anchor's macro looks for) unless the crate is used for CPI.
+
+use anchor_lang::prelude::*;
+use anchor_lang::Discriminator;
+
+use crate::instructions::{cancel_all_and_place_views, place_order_views};
+use crate::keys::{tag_is, tag_word};
+use crate::view::{AccountView, Views};
+
+/// The instructions with a fast path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FastInstruction {
+    PlaceOrder,
+    CancelAllAndPlace,
+}
+
+impl FastInstruction {
+    pub fn of(data: &[u8]) -> Option<FastInstruction> {
+        const PLACE: u64 = tag_word(crate::instruction::PlaceOrder::DISCRIMINATOR);
+        const BATCH: u64 = tag_word(crate::instruction::CancelAllAndPlace::DISCRIMINATOR);
+        if tag_is(data, PLACE) {
+            Some(FastInstruction::PlaceOrder)
+        } else if tag_is(data, BATCH) {
+            Some(FastInstruction::CancelAllAndPlace)
+        } else {
+            None
+        }
+    }
+}
+
+/// Runs a fast-path instruction over `views`.
+pub fn run_fast(
+    which: FastInstruction,
+    program_id: &Pubkey,
+    views: &[AccountView],
+    data: &[u8],
+) -> Result<()> {
+    if *program_id != crate::ID {
+        return Err(anchor_lang::error::ErrorCode::DeclaredProgramIdMismatch.into());
+    }
+    let mut args = &data[8..];
+    match which {
+        FastInstruction::PlaceOrder => {
+            let ix = crate::instruction::PlaceOrder::deserialize(&mut args)
+                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
+            place_order_views(views, ix.args)
+        }
+        FastInstruction::CancelAllAndPlace => {
+            let ix = crate::instruction::CancelAllAndPlace::deserialize(&mut args)
+                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
+            cancel_all_and_place_views(views, ix.orders)
+        }
+    }
+}
+
+fn to_program_result(r: Result<()>) -> core::result::Result<(), ProgramError> {
+    r.map_err(|e| {
+        e.log();
+        e.into()
+    })
+}
+
+/// Processes one instruction given as `AccountInfo`s (native tests and Anchor's dispatcher see
+/// the same handlers as the on-chain entrypoint).
+pub fn process_instruction<'info>(
+    program_id: &'info Pubkey,
+    accounts: &'info [AccountInfo<'info>],
+    data: &'info [u8],
+) -> core::result::Result<(), ProgramError> {
+    if let Some(which) = FastInstruction::of(data) {
+        let views = match Views::of_infos(accounts, true) {
+            Ok(v) => v,
+            Err(e) => return to_program_result(Err(e)),
+        };
+        return to_program_result(run_fast(which, program_id, views.as_slice(), data));
+    }
+    crate::entry(program_id, accounts, data)
+}
+
+/// Walks the runtime's serialized input (SBPF v0 "aligned" layout) into views; `None` when it
+/// holds more accounts than a fast-path instruction takes.
+///
+/// # Safety
+/// `input` must be the buffer the runtime passed to the entrypoint.
+#[cfg(any(cfx_own_entrypoint, test))]
+pub unsafe fn walk_input<'a>(
+    input: *mut u8,
+    views: &mut Views<'a>,
+) -> Option<(&'a Pubkey, &'a [u8])> {
+    use anchor_lang::solana_program::entrypoint::{
+        BPF_ALIGN_OF_U128, MAX_PERMITTED_DATA_INCREASE, NON_DUP_MARKER,
+    };
+    let n = *(input as *const u64) as usize;
+    if n > crate::view::MAX_VIEWS {
+        return None;
+    }
+    let mut off = 8usize;
+    for _ in 0..n {
+        let dup = *input.add(off);
+        if dup == NON_DUP_MARKER {
+            let is_signer = *input.add(off + 1) != 0;
+            let is_writable = *input.add(off + 2) != 0;
+            let key = &*(input.add(off + 8) as *const Pubkey);
+            let owner = &*(input.add(off + 40) as *const Pubkey);
+            let len = *(input.add(off + 80) as *const u64) as usize;
+            let data = input.add(off + 88);
+            views
+                .push(AccountView::new(
+                    key,
+                    owner,
+                    data,
+                    len,
+                    is_signer,
+                    is_writable,
+                    None,
+                ))
+                .ok()?;
+            off += 88 + len + MAX_PERMITTED_DATA_INCREASE + 8;
+            off += (BPF_ALIGN_OF_U128 - off % BPF_ALIGN_OF_U128) % BPF_ALIGN_OF_U128;
+        } else {
+            let mut v = *views.as_slice().get(dup as usize)?;
+            v.duplicate_of = Some(dup);
+            views.push(v).ok()?;
+            off += 8;
+        }
+    }
+    let len = *(input.add(off) as *const u64) as usize;
+    let data = core::slice::from_raw_parts(input.add(off + 8), len);
+    let program_id = &*(input.add(off + 8 + len) as *const Pubkey);
+    Some((program_id, data))
+}
+
+/// # Safety
+/// Called by the runtime with its serialized input.
+#[cfg(cfx_own_entrypoint)]
+#[no_mangle]
+pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
+    use anchor_lang::solana_program::entrypoint::{deserialize, SUCCESS};
+    let mut views = Views::new();
+    if let Some((program_id, data)) = walk_input(input, &mut views) {
+        if let Some(which) = FastInstruction::of(data) {
+            crate::probe!("walked");
+            return match to_program_result(run_fast(which, program_id, views.as_slice(), data)) {
+                Ok(()) => SUCCESS,
+                Err(e) => e.into(),
+            };
+        }
+    }
+    let (program_id, accounts, data) = deserialize(input);
+    match crate::entry(program_id, &accounts, data) {
+        Ok(()) => SUCCESS,
+        Err(e) => e.into(),
+    }
+}
+
+#[cfg(cfx_own_entrypoint)]
+anchor_lang::solana_program::entrypoint::custom_heap_default!();
+#[cfg(cfx_own_entrypoint)]
+anchor_lang::solana_program::entrypoint::custom_panic_default!();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::solana_program::entrypoint::{MAX_PERMITTED_DATA_INCREASE, NON_DUP_MARKER};
+
+    enum Acc {
+        Unique(Pubkey, Pubkey, bool, bool, Vec<u8>),
+        Repeat(u8),
+    }
+
+    /// Lays accounts out as the runtime's aligned serializer does: (key, owner, signer, writable,
+    /// data) or a repeat of an earlier position.
+    fn serialize(accounts: &[Acc], data: &[u8], program: &Pubkey) -> Vec<u64> {
+        let mut b: Vec<u8> = Vec::new();
+        b.extend_from_slice(&(accounts.len() as u64).to_le_bytes());
+        for a in accounts {
+            match a {
+                Acc::Unique(key, owner, signer, writable, d) => {
+                    b.extend_from_slice(&[
+                        NON_DUP_MARKER,
+                        *signer as u8,
+                        *writable as u8,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                    ]);
+                    b.extend_from_slice(key.as_ref());
+                    b.extend_from_slice(owner.as_ref());
+                    b.extend_from_slice(&7u64.to_le_bytes());
+                    b.extend_from_slice(&(d.len() as u64).to_le_bytes());
+                    b.extend_from_slice(d);
+                    b.resize(b.len() + MAX_PERMITTED_DATA_INCREASE, 0);
+                    b.resize(b.len().next_multiple_of(8), 0);
+                    b.extend_from_slice(&0u64.to_le_bytes());
+                }
+                Acc::Repeat(dup) => b.extend_from_slice(&[*dup, 0, 0, 0, 0, 0, 0, 0]),
+            }
+        }
+        b.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        b.extend_from_slice(data);
+        b.extend_from_slice(program.as_ref());
+        // u64 backing keeps the buffer 8-aligned, like the runtime's.
+        let mut words = vec![0u64; b.len().div_ceil(8)];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..b.len()].copy_from_slice(&b);
+        words
+    }
+
+    #[test]
+    fn walks_the_runtime_layout() {
+        let (k1, k2, owner, program) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let accounts = [
+            Acc::Unique(k1, owner, true, false, vec![]),
+            Acc::Unique(k2, owner, false, true, vec![1, 2, 3]),
+            Acc::Repeat(1),
+        ];
+        let mut buf = serialize(&accounts, &[9, 8, 7], &program);
+        let mut views = Views::new();
+        let (pid, data) = unsafe { walk_input(buf.as_mut_ptr() as *mut u8, &mut views) }.unwrap();
+        assert_eq!(*pid, program);
+        assert_eq!(data, &[9, 8, 7]);
+        let v = views.as_slice();
+        assert_eq!(v.len(), 3);
+        assert_eq!(
+            (*v[0].key(), v[0].is_signer, v[0].is_writable),
+            (k1, true, false)
+        );
+        assert_eq!(*v[1].owner(), owner);
+        assert_eq!(unsafe { v[1].data() }, &[1, 2, 3]);
+        assert_eq!(v[1].duplicate_of, None);
+        assert_eq!((*v[2].key(), v[2].duplicate_of), (k2, Some(1)));
+        assert_eq!(unsafe { v[2].data() }, &[1, 2, 3]);
+
+        // More accounts than a fast-path instruction takes: left to Anchor.
+        let many: Vec<_> = (0..crate::view::MAX_VIEWS + 1)
+            .map(|_| Acc::Unique(Pubkey::new_unique(), owner, false, false, vec![]))
+            .collect();
+        let mut buf = serialize(&many, &[], &program);
+        let mut views = Views::new();
+        assert!(unsafe { walk_input(buf.as_mut_ptr() as *mut u8, &mut views) }.is_none());
+    }
+}

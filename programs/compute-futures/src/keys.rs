@@ -1,0 +1,124 @@
+//! Key comparisons as four 64-bit words.
+//!
+//! On the SBF VM `==` on two `Pubkey`s is a byte-wise `memcmp` (an unaligned-safe loop, ~130
+//! CU); the trading path compares a dozen keys. Keys stored in accounts and in the runtime's
+//! input sit at 8-byte-aligned offsets, so they can be compared word by word (~15 CU). Unaligned
+//! keys fall back to `==`.
+
+use anchor_lang::prelude::Pubkey;
+
+#[inline(always)]
+fn words(k: &Pubkey) -> Option<&[u64; 4]> {
+    let p = k.as_ref().as_ptr();
+    // SAFETY: 32 readable bytes, aligned for u64 (checked).
+    p.cast::<u64>()
+        .is_aligned()
+        .then(|| unsafe { &*(p as *const [u64; 4]) })
+}
+
+/// `a == b`.
+#[inline(always)]
+pub fn key_eq(a: &Pubkey, b: &Pubkey) -> bool {
+    match (words(a), words(b)) {
+        (Some(x), Some(y)) => x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3],
+        _ => a == b,
+    }
+}
+
+/// `k == Pubkey::default()`: an empty slot.
+#[inline(always)]
+pub fn is_default(k: &Pubkey) -> bool {
+    match words(k) {
+        Some(x) => x[0] | x[1] | x[2] | x[3] == 0,
+        None => *k == Pubkey::default(),
+    }
+}
+
+const fn id_words() -> [u64; 4] {
+    let b = crate::ID.to_bytes();
+    let mut w = [0u64; 4];
+    let mut i = 0;
+    while i < 4 {
+        let mut j = 0;
+        while j < 8 {
+            w[i] |= (b[i * 8 + j] as u64) << (8 * j);
+            j += 1;
+        }
+        i += 1;
+    }
+    w
+}
+
+/// This program's id as stored in memory (little-endian words).
+static PROGRAM_ID: [u64; 4] = id_words();
+
+/// `k == crate::ID`.
+#[inline(always)]
+pub fn is_program_id(k: &Pubkey) -> bool {
+    match words(k) {
+        Some(x) => {
+            x[0] == PROGRAM_ID[0]
+                && x[1] == PROGRAM_ID[1]
+                && x[2] == PROGRAM_ID[2]
+                && x[3] == PROGRAM_ID[3]
+        }
+        None => *k == crate::ID,
+    }
+}
+
+/// An 8-byte discriminator as the little-endian word it is in memory (for `tag_is`).
+pub const fn tag_word(tag: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut j = 0;
+    while j < 8 {
+        w |= (tag[j] as u64) << (8 * j);
+        j += 1;
+    }
+    w
+}
+
+/// `data` starts with the discriminator whose word is `tag` (one load when aligned).
+#[inline(always)]
+pub fn tag_is(data: &[u8], tag: u64) -> bool {
+    let Some(head) = data.get(..8) else {
+        return false;
+    };
+    let p = head.as_ptr().cast::<u64>();
+    if p.is_aligned() {
+        // SAFETY: 8 readable bytes, aligned (checked).
+        unsafe { *p == tag }
+    } else {
+        u64::from_le_bytes([
+            head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
+        ]) == tag
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_and_byte_comparisons_agree() {
+        let mut buf = [0u64; 9];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
+        let k = Pubkey::new_unique();
+        bytes[..32].copy_from_slice(k.as_ref());
+        bytes[33..65].copy_from_slice(k.as_ref());
+        let aligned: &Pubkey = bytemuck::from_bytes(&bytes[..32]);
+        let unaligned: &Pubkey = bytemuck::from_bytes(&bytes[33..65]);
+        assert!(key_eq(aligned, &k) && key_eq(unaligned, aligned));
+        let mut other = k.to_bytes();
+        other[31] ^= 1;
+        assert!(!key_eq(aligned, &Pubkey::from(other)));
+        assert!(!is_default(aligned) && is_default(&Pubkey::default()));
+        let id = crate::ID;
+        bytes[..32].copy_from_slice(id.as_ref());
+        let aligned: &Pubkey = bytemuck::from_bytes(&bytes[..32]);
+        assert!(is_program_id(aligned) && is_program_id(&id) && !is_program_id(&k));
+        let (tid, tk) = (tag_word(&id.as_ref()[..8]), tag_word(&k.as_ref()[..8]));
+        assert!(tag_is(&bytes[..32], tid) && tag_is(&bytes[1..32], tag_word(&bytes[1..9])));
+        assert!(!tag_is(&bytes[..32], tk));
+        assert!(!tag_is(&bytes[..4], tid));
+    }
+}

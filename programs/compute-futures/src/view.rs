@@ -1,0 +1,222 @@
+//! Accounts as the runtime lays them out, without `AccountInfo`'s `Rc<RefCell>` wrapping.
+//!
+//! The trading instructions (`place_order`, `cancel_all_and_place`) are the hot path of the
+//! exchange; they read their accounts through `AccountView`s taken straight from the program
+//! input (see `entrypoint.rs`) and check owner, discriminator, signer and writability here, the
+//! same checks Anchor's `Signer` and `AccountLoader` make. Natively (tests), views are built
+//! from `AccountInfo`s so both builds run the same handler.
+
+use core::marker::PhantomData;
+use core::mem::size_of;
+
+use anchor_lang::error::ErrorCode;
+use anchor_lang::prelude::*;
+use anchor_lang::ZeroCopy;
+
+/// One account of the instruction.
+#[derive(Clone, Copy)]
+pub struct AccountView<'a> {
+    key: &'a Pubkey,
+    owner: &'a Pubkey,
+    data: *mut u8,
+    len: usize,
+    pub is_signer: bool,
+    pub is_writable: bool,
+    /// The position of the earlier account this one repeats.
+    pub duplicate_of: Option<u8>,
+    _data: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> AccountView<'a> {
+    /// # Safety
+    /// `data` must point to `len` bytes that stay valid for `'a` and that nothing else accesses
+    /// except through views of the same account.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn new(
+        key: &'a Pubkey,
+        owner: &'a Pubkey,
+        data: *mut u8,
+        len: usize,
+        is_signer: bool,
+        is_writable: bool,
+        duplicate_of: Option<u8>,
+    ) -> Self {
+        AccountView {
+            key,
+            owner,
+            data,
+            len,
+            is_signer,
+            is_writable,
+            duplicate_of,
+            _data: PhantomData,
+        }
+    }
+
+    /// A view of an `AccountInfo`; `duplicate_of` is filled in by `views_of`.
+    pub fn of_info(info: &AccountInfo<'a>) -> Self {
+        let data = info.data.as_ptr();
+        // SAFETY: the RefCell holds the account's data slice for the whole instruction; the
+        // view never outlives `'a`.
+        let (ptr, len) = unsafe {
+            let slice: &mut &mut [u8] = &mut *data;
+            (slice.as_mut_ptr(), slice.len())
+        };
+        AccountView {
+            key: info.key,
+            owner: info.owner,
+            data: ptr,
+            len,
+            is_signer: info.is_signer,
+            is_writable: info.is_writable,
+            duplicate_of: None,
+            _data: PhantomData,
+        }
+    }
+
+    pub fn key(&self) -> &'a Pubkey {
+        self.key
+    }
+
+    pub fn owner(&self) -> &'a Pubkey {
+        self.owner
+    }
+
+    pub fn data_len(&self) -> usize {
+        self.len
+    }
+
+    /// # Safety
+    /// No mutable borrow of this account's data may be alive.
+    pub unsafe fn data(&self) -> &'a [u8] {
+        core::slice::from_raw_parts(self.data, self.len)
+    }
+
+    /// # Safety
+    /// No other borrow of this account's data may be alive while the result is.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn data_mut(&self) -> &'a mut [u8] {
+        core::slice::from_raw_parts_mut(self.data, self.len)
+    }
+
+    pub fn check_signer(&self) -> Result<()> {
+        if !self.is_signer {
+            return Err(ErrorCode::AccountNotSigner.into());
+        }
+        Ok(())
+    }
+
+    /// Owned by this program and, when `writable`, writable and not a repeat of an earlier
+    /// account (so it can be borrowed mutably).
+    pub fn check_program_account(&self, writable: bool) -> Result<()> {
+        if !crate::keys::is_program_id(self.owner) {
+            return Err(ErrorCode::AccountOwnedByWrongProgram.into());
+        }
+        if writable {
+            if !self.is_writable {
+                return Err(ErrorCode::AccountNotMutable.into());
+            }
+            if self.duplicate_of.is_some() {
+                return Err(crate::error::FuturesError::DuplicateAccount.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The account's `T`, after the owner and discriminator checks of `AccountLoader`.
+    ///
+    /// # Safety
+    /// No mutable borrow of this account's data may be alive while the result is.
+    pub unsafe fn load<T: ZeroCopy + Owner>(&self) -> Result<&'a T> {
+        self.check_program_account(false)?;
+        let data = self.data();
+        Ok(bytemuck::from_bytes(typed::<T>(data)?))
+    }
+
+    /// The account's `T` for writing: writable, not a repeat, owner and discriminator checked.
+    ///
+    /// # Safety
+    /// No other borrow of this account's data may be alive while the result is.
+    pub unsafe fn load_mut<T: ZeroCopy + Owner>(&self) -> Result<&'a mut T> {
+        self.check_program_account(true)?;
+        let data = self.data_mut();
+        typed::<T>(data)?;
+        let n = T::DISCRIMINATOR.len();
+        Ok(bytemuck::from_bytes_mut(&mut data[n..n + size_of::<T>()]))
+    }
+}
+
+/// The bytes of a `T` after its discriminator.
+fn typed<T: ZeroCopy>(data: &[u8]) -> Result<&[u8]> {
+    let disc = T::DISCRIMINATOR;
+    if data.len() < disc.len() {
+        return Err(ErrorCode::AccountDiscriminatorNotFound.into());
+    }
+    let matches = if disc.len() == 8 {
+        crate::keys::tag_is(data, const { crate::keys::tag_word(T::DISCRIMINATOR) })
+    } else {
+        &data[..disc.len()] == disc
+    };
+    if !matches {
+        return Err(ErrorCode::AccountDiscriminatorMismatch.into());
+    }
+    data.get(disc.len()..disc.len() + size_of::<T>())
+        .ok_or_else(|| ErrorCode::AccountDidNotDeserialize.into())
+}
+
+/// Most accounts a view-based instruction takes.
+pub const MAX_VIEWS: usize = 24;
+
+/// A fixed array of views, so taking them allocates nothing.
+pub struct Views<'a> {
+    views: [core::mem::MaybeUninit<AccountView<'a>>; MAX_VIEWS],
+    len: usize,
+}
+
+impl<'a> Views<'a> {
+    pub fn new() -> Self {
+        Views {
+            views: [const { core::mem::MaybeUninit::uninit() }; MAX_VIEWS],
+            len: 0,
+        }
+    }
+
+    pub fn push(&mut self, v: AccountView<'a>) -> Result<()> {
+        let slot = self
+            .views
+            .get_mut(self.len)
+            .ok_or(crate::error::FuturesError::TooManyAccounts)?;
+        slot.write(v);
+        self.len += 1;
+        Ok(())
+    }
+
+    pub fn as_slice(&self) -> &[AccountView<'a>] {
+        // SAFETY: the first `len` entries were written by `push`.
+        unsafe { core::slice::from_raw_parts(self.views.as_ptr() as *const AccountView, self.len) }
+    }
+
+    /// Views of `infos`. With `mark_repeats`, an account that repeats an earlier one is marked
+    /// the way the runtime's input marks it (quadratic: for the native dispatcher; read-only
+    /// uses do not need it).
+    pub fn of_infos(infos: &[AccountInfo<'a>], mark_repeats: bool) -> Result<Self> {
+        let mut out = Views::new();
+        for (i, info) in infos.iter().enumerate() {
+            let mut v = AccountView::of_info(info);
+            if mark_repeats {
+                v.duplicate_of = infos[..i]
+                    .iter()
+                    .position(|o| o.key == info.key)
+                    .map(|p| p as u8);
+            }
+            out.push(v)?;
+        }
+        Ok(out)
+    }
+}
+
+impl Default for Views<'_> {
+    fn default() -> Self {
+        Views::new()
+    }
+}
