@@ -613,6 +613,32 @@ impl Fx {
 
     /// Sends `ixs`, expects the program error `e` (any error when `None`), and checks that none of
     /// the watched accounts changed.
+    /// `refused` for errors identified by their number (Anchor's own errors).
+    pub async fn refused_code(
+        &mut self,
+        accounts: &[Pubkey],
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        code: u32,
+    ) {
+        let keys = self.watched(accounts);
+        let before = self.t.snapshot(&keys).await;
+        let r = self.t.send(ixs, signers).await;
+        match r {
+            Ok(_) => panic!("expected error {code}, the transaction succeeded"),
+            Err(err) => assert_eq!(
+                crate::error_code(&err),
+                Some(code),
+                "expected error {code}, got {err:?}"
+            ),
+        }
+        assert_eq!(
+            self.t.snapshot(&keys).await,
+            before,
+            "a refused instruction changed state"
+        );
+    }
+
     pub async fn refused(
         &mut self,
         accounts: &[Pubkey],

@@ -142,8 +142,9 @@ impl MarginAccount {
     }
 
     pub fn find_client_order(&self, position: usize, client_order_id: u64) -> Option<usize> {
+        // The client id first: it differs for nearly every slot and is one word.
         self.orders.iter().position(|o| {
-            o.id() != 0 && o.position as usize == position && o.client_order_id == client_order_id
+            o.client_order_id == client_order_id && o.position as usize == position && o.id() != 0
         })
     }
 

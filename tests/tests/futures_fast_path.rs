@@ -1,0 +1,186 @@
+//! The trading instructions run on the entrypoint's fast path (account views instead of Anchor
+//! account structs, see programs/compute-futures/src/entrypoint.rs). These cases prove it makes
+//! every check Anchor would: each one is refused with its error and leaves state unchanged, both
+//! natively and on the SBF binary (where repeated accounts arrive as the runtime's duplicate
+//! markers).
+#![allow(deprecated)]
+
+use anchor_lang::error::ErrorCode as A;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use cfx_tests::futures::*;
+use compute_futures::error::FuturesError as E;
+use compute_futures::instruction as ins;
+use solana_sdk::account::{Account, AccountSharedData};
+use solana_sdk::instruction::{AccountMeta, Instruction};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signer::Signer;
+
+fn place(fx: &Fx, tr: &Trader) -> Instruction {
+    fx.place_ix(tr, order(BID, POST_ONLY, MID - 10, 1))
+}
+
+fn batch(fx: &Fx, tr: &Trader) -> Instruction {
+    Instruction {
+        program_id: compute_futures::ID,
+        accounts: fx.place_accounts(tr, &tr.owner.pubkey()).to_account_metas(None),
+        data: ins::CancelAllAndPlace {
+            orders: vec![order(BID, POST_ONLY, MID - 10, 1)],
+        }
+        .data(),
+    }
+}
+
+/// Copies `key`'s account to a new address owned by `owner`.
+async fn clone_owned_by(fx: &mut Fx, key: &Pubkey, owner: &Pubkey) -> Pubkey {
+    let a = fx.t.account(key).await.unwrap();
+    let copy = Pubkey::new_unique();
+    let acc = Account {
+        owner: *owner,
+        ..a
+    };
+    fx.t.ctx.set_account(&copy, &AccountSharedData::from(acc));
+    copy
+}
+
+#[tokio::test]
+async fn fast_path_checks_every_account() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let w = [a.account, b.account];
+    let owner = a.owner.insecure_clone();
+    // Positions of the place_order accounts.
+    const SIGNER: usize = 0;
+    const EXCHANGE: usize = 1;
+    const ACCOUNT: usize = 2;
+    const MARKET: usize = 3;
+    const INDEX: usize = 4;
+    const BOOK: usize = 5;
+    const QUEUE: usize = 6;
+
+    for make in [place, batch] {
+        // The owner does not sign (another key pays and signs).
+        let mut i = make(&fx, &a);
+        i.accounts[SIGNER].is_signer = false;
+        fx.refused_code(&w, &[i], &[], A::AccountNotSigner as u32)
+            .await;
+        // Someone else signs for the account.
+        let mut i = make(&fx, &a);
+        i.accounts[SIGNER] = AccountMeta::new_readonly(b.owner.pubkey(), true);
+        fx.refused(&w, &[i], &[&b.owner], Some(E::NotAuthorized))
+            .await;
+        // Written accounts passed read-only.
+        for pos in [EXCHANGE, ACCOUNT, MARKET] {
+            let mut i = make(&fx, &a);
+            i.accounts[pos].is_writable = false;
+            fx.refused_code(&w, &[i], &[&owner], A::AccountNotMutable as u32)
+                .await;
+        }
+        for pos in [BOOK, QUEUE] {
+            let mut i = make(&fx, &a);
+            i.accounts[pos].is_writable = false;
+            fx.refused(&w, &[i], &[&owner], Some(E::WrongBookAccount))
+                .await;
+        }
+        // Accounts of the wrong type: (a copy of) the exchange as the margin account, the
+        // market as the exchange, the margin account as the index.
+        let (exchange, market) = (fx.exchange, fx.market.key);
+        let exchange_copy = clone_owned_by(&mut fx, &exchange, &compute_futures::ID).await;
+        let market_copy = clone_owned_by(&mut fx, &market, &compute_futures::ID).await;
+        for (pos, with) in [(ACCOUNT, exchange_copy), (EXCHANGE, market_copy)] {
+            let mut i = make(&fx, &a);
+            i.accounts[pos] = AccountMeta::new(with, false);
+            fx.refused_code(
+                &w,
+                &[i],
+                &[&owner],
+                A::AccountDiscriminatorMismatch as u32,
+            )
+            .await;
+        }
+        let mut i = make(&fx, &a);
+        i.accounts[INDEX] = AccountMeta::new_readonly(b.account, false);
+        fx.refused_code(
+            &w,
+            &[i],
+            &[&owner],
+            A::AccountDiscriminatorMismatch as u32,
+        )
+        .await;
+        // Repeated accounts: the market as the index, the book as the queue, the margin
+        // account twice.
+        for (pos, with) in [
+            (INDEX, fx.market.key),
+            (QUEUE, fx.market.book),
+            (MARKET, a.account),
+        ] {
+            let mut i = make(&fx, &a);
+            i.accounts[pos] = AccountMeta::new(with, false);
+            fx.refused(&w, &[i], &[&owner], Some(E::DuplicateAccount))
+                .await;
+        }
+        // Too few accounts; more than a trading instruction takes.
+        let mut i = make(&fx, &a);
+        i.accounts.truncate(QUEUE);
+        fx.refused_code(&w, &[i], &[&owner], A::AccountNotEnoughKeys as u32)
+            .await;
+        let mut i = make(&fx, &a);
+        for _ in 0..compute_futures::view::MAX_VIEWS {
+            i.accounts
+                .push(AccountMeta::new_readonly(Pubkey::new_unique(), false));
+        }
+        fx.refused(&w, &[i], &[&owner], Some(E::TooManyAccounts))
+            .await;
+        // Truncated instruction data.
+        let mut i = make(&fx, &a);
+        i.data.truncate(12);
+        fx.refused_code(
+            &w,
+            &[i],
+            &[&owner],
+            A::InstructionDidNotDeserialize as u32,
+        )
+        .await;
+    }
+
+    // Accounts with the right bytes under another owner: margin account, market, exchange and
+    // index copied into accounts the token program owns; book and queue likewise.
+    let foreign = anchor_spl::token::ID;
+    for (pos, key) in [
+        (ACCOUNT, a.account),
+        (MARKET, fx.market.key),
+        (EXCHANGE, fx.exchange),
+        (INDEX, fx.index),
+    ] {
+        let copy = clone_owned_by(&mut fx, &key, &foreign).await;
+        let mut i = place(&fx, &a);
+        i.accounts[pos].pubkey = copy;
+        fx.refused_code(
+            &w,
+            &[i],
+            &[&owner],
+            A::AccountOwnedByWrongProgram as u32,
+        )
+        .await;
+    }
+    for (pos, key) in [(BOOK, fx.market.book), (QUEUE, fx.market.queue)] {
+        let copy = clone_owned_by(&mut fx, &key, &foreign).await;
+        let mut i = place(&fx, &a);
+        i.accounts[pos].pubkey = copy;
+        fx.refused(&w, &[i], &[&owner], Some(E::WrongBookAccount))
+            .await;
+    }
+    // A program-owned copy of the book is still not the market's book.
+    let book = fx.market.book;
+    let copy = clone_owned_by(&mut fx, &book, &compute_futures::ID).await;
+    let mut i = place(&fx, &a);
+    i.accounts[BOOK].pubkey = copy;
+    fx.refused(&w, &[i], &[&owner], Some(E::WrongBookAccount))
+        .await;
+
+    // After all of that, the same instructions go through unchanged.
+    fx.t.send(&[place(&fx, &a)], &[&owner]).await.unwrap();
+    fx.t.send(&[batch(&fx, &a)], &[&owner]).await.unwrap();
+    let m = fx.margin(&a.account).await;
+    assert_eq!(m.orders.iter().filter(|o| o.id() != 0).count(), 1);
+}
