@@ -22,7 +22,9 @@ fn place(fx: &Fx, tr: &Trader) -> Instruction {
 fn batch(fx: &Fx, tr: &Trader) -> Instruction {
     Instruction {
         program_id: compute_futures::ID,
-        accounts: fx.place_accounts(tr, &tr.owner.pubkey()).to_account_metas(None),
+        accounts: fx
+            .place_accounts(tr, &tr.owner.pubkey())
+            .to_account_metas(None),
         data: ins::CancelAllAndPlace {
             orders: vec![order(BID, POST_ONLY, MID - 10, 1)],
         }
@@ -34,10 +36,7 @@ fn batch(fx: &Fx, tr: &Trader) -> Instruction {
 async fn clone_owned_by(fx: &mut Fx, key: &Pubkey, owner: &Pubkey) -> Pubkey {
     let a = fx.t.account(key).await.unwrap();
     let copy = Pubkey::new_unique();
-    let acc = Account {
-        owner: *owner,
-        ..a
-    };
+    let acc = Account { owner: *owner, ..a };
     fx.t.ctx.set_account(&copy, &AccountSharedData::from(acc));
     copy
 }
@@ -90,23 +89,13 @@ async fn fast_path_checks_every_account() {
         for (pos, with) in [(ACCOUNT, exchange_copy), (EXCHANGE, market_copy)] {
             let mut i = make(&fx, &a);
             i.accounts[pos] = AccountMeta::new(with, false);
-            fx.refused_code(
-                &w,
-                &[i],
-                &[&owner],
-                A::AccountDiscriminatorMismatch as u32,
-            )
-            .await;
+            fx.refused_code(&w, &[i], &[&owner], A::AccountDiscriminatorMismatch as u32)
+                .await;
         }
         let mut i = make(&fx, &a);
         i.accounts[INDEX] = AccountMeta::new_readonly(b.account, false);
-        fx.refused_code(
-            &w,
-            &[i],
-            &[&owner],
-            A::AccountDiscriminatorMismatch as u32,
-        )
-        .await;
+        fx.refused_code(&w, &[i], &[&owner], A::AccountDiscriminatorMismatch as u32)
+            .await;
         // Repeated accounts: the market as the index, the book as the queue, the margin
         // account twice.
         for (pos, with) in [
@@ -134,13 +123,8 @@ async fn fast_path_checks_every_account() {
         // Truncated instruction data.
         let mut i = make(&fx, &a);
         i.data.truncate(12);
-        fx.refused_code(
-            &w,
-            &[i],
-            &[&owner],
-            A::InstructionDidNotDeserialize as u32,
-        )
-        .await;
+        fx.refused_code(&w, &[i], &[&owner], A::InstructionDidNotDeserialize as u32)
+            .await;
     }
 
     // Accounts with the right bytes under another owner: margin account, market, exchange and
@@ -155,13 +139,8 @@ async fn fast_path_checks_every_account() {
         let copy = clone_owned_by(&mut fx, &key, &foreign).await;
         let mut i = place(&fx, &a);
         i.accounts[pos].pubkey = copy;
-        fx.refused_code(
-            &w,
-            &[i],
-            &[&owner],
-            A::AccountOwnedByWrongProgram as u32,
-        )
-        .await;
+        fx.refused_code(&w, &[i], &[&owner], A::AccountOwnedByWrongProgram as u32)
+            .await;
     }
     for (pos, key) in [(BOOK, fx.market.book), (QUEUE, fx.market.queue)] {
         let copy = clone_owned_by(&mut fx, &key, &foreign).await;
@@ -183,4 +162,87 @@ async fn fast_path_checks_every_account() {
     fx.t.send(&[batch(&fx, &a)], &[&owner]).await.unwrap();
     let m = fx.margin(&a.account).await;
     assert_eq!(m.orders.iter().filter(|o| o.id() != 0).count(), 1);
+}
+
+#[tokio::test]
+async fn cancel_fast_path_checks_every_account() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    fx.place(&a, order(BID, POST_ONLY, MID - 10, 1))
+        .await
+        .unwrap();
+    let id = fx.book_orders().await.0[0].order_id;
+    let w = [a.account, b.account];
+    let owner = a.owner.insecure_clone();
+    const SIGNER: usize = 0;
+    const ACCOUNT: usize = 1;
+    const MARKET: usize = 2;
+    const BOOK: usize = 3;
+    let by_id = |fx: &Fx| ix(fx.cancel_accounts(&a), ins::CancelOrder { order_id: id });
+    let all = |fx: &Fx| ix(fx.cancel_accounts(&a), ins::CancelAllOrders {});
+    let exchange = fx.exchange;
+    let exchange_copy = clone_owned_by(&mut fx, &exchange, &compute_futures::ID).await;
+    let makers: [&dyn Fn(&Fx) -> Instruction; 2] = [&by_id, &all];
+    for make in makers {
+        let mut i = make(&fx);
+        i.accounts[SIGNER].is_signer = false;
+        fx.refused_code(&w, &[i], &[], A::AccountNotSigner as u32)
+            .await;
+        let mut i = make(&fx);
+        i.accounts[SIGNER] = AccountMeta::new_readonly(b.owner.pubkey(), true);
+        fx.refused(&w, &[i], &[&b.owner], Some(E::NotAuthorized))
+            .await;
+        let mut i = make(&fx);
+        i.accounts[ACCOUNT].is_writable = false;
+        fx.refused_code(&w, &[i], &[&owner], A::AccountNotMutable as u32)
+            .await;
+        let mut i = make(&fx);
+        i.accounts[BOOK].is_writable = false;
+        fx.refused(&w, &[i], &[&owner], Some(E::WrongBookAccount))
+            .await;
+        let mut i = make(&fx);
+        i.accounts[ACCOUNT].pubkey = exchange_copy;
+        fx.refused_code(
+            &w,
+            &[i],
+            &[&owner],
+            A::AccountDiscriminatorMismatch as u32,
+        )
+        .await;
+        let mut i = make(&fx);
+        i.accounts[MARKET].pubkey = fx.exchange;
+        fx.refused_code(
+            &w,
+            &[i],
+            &[&owner],
+            A::AccountDiscriminatorMismatch as u32,
+        )
+        .await;
+        // The market as its own book; the queue as the book.
+        let mut i = make(&fx);
+        i.accounts[BOOK].pubkey = fx.market.key;
+        fx.refused(&w, &[i], &[&owner], Some(E::DuplicateAccount))
+            .await;
+        let mut i = make(&fx);
+        i.accounts[BOOK].pubkey = fx.market.queue;
+        fx.refused(&w, &[i], &[&owner], Some(E::WrongBookAccount))
+            .await;
+        let mut i = make(&fx);
+        i.accounts.truncate(BOOK);
+        fx.refused_code(&w, &[i], &[&owner], A::AccountNotEnoughKeys as u32)
+            .await;
+    }
+    let mut i = by_id(&fx);
+    i.data.truncate(16);
+    fx.refused_code(
+        &w,
+        &[i],
+        &[&owner],
+        A::InstructionDidNotDeserialize as u32,
+    )
+    .await;
+    // Still cancellable afterwards.
+    fx.t.send(&[by_id(&fx)], &[&owner]).await.unwrap();
+    assert!(fx.book_orders().await.0.is_empty());
 }

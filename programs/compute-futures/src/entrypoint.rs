@@ -1,6 +1,7 @@
 //! The program's entrypoint.
 //!
-//! `place_order` and `cancel_all_and_place` take a fast path: their accounts are read as
+//! The trading instructions (`place_order`, `cancel_all_and_place` and the three cancels) take a
+//! fast path: their accounts are read as
 //! `AccountView`s straight from the runtime's input, with no `AccountInfo` allocation and no
 //! Anchor account structs; they make the checks Anchor would (see `view.rs`). Every other
 //! instruction, and any input the fast path cannot take, goes to Anchor's dispatcher.
@@ -11,8 +12,8 @@
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
-use crate::instructions::{cancel_all_and_place_views, place_order_views};
-use crate::keys::{tag_is, tag_word};
+use crate::instructions::{cancel_all_and_place_views, cancel_views, place_order_views, Target};
+use crate::keys::tag_word;
 use crate::view::{AccountView, Views};
 
 /// The instructions with a fast path.
@@ -20,19 +21,31 @@ use crate::view::{AccountView, Views};
 pub enum FastInstruction {
     PlaceOrder,
     CancelAllAndPlace,
+    CancelOrder,
+    CancelOrderByClientId,
+    CancelAllOrders,
 }
 
 impl FastInstruction {
     pub fn of(data: &[u8]) -> Option<FastInstruction> {
         const PLACE: u64 = tag_word(crate::instruction::PlaceOrder::DISCRIMINATOR);
         const BATCH: u64 = tag_word(crate::instruction::CancelAllAndPlace::DISCRIMINATOR);
-        if tag_is(data, PLACE) {
-            Some(FastInstruction::PlaceOrder)
-        } else if tag_is(data, BATCH) {
-            Some(FastInstruction::CancelAllAndPlace)
-        } else {
-            None
-        }
+        const CANCEL: u64 = tag_word(crate::instruction::CancelOrder::DISCRIMINATOR);
+        const CANCEL_CLIENT: u64 =
+            tag_word(crate::instruction::CancelOrderByClientId::DISCRIMINATOR);
+        const CANCEL_ALL: u64 = tag_word(crate::instruction::CancelAllOrders::DISCRIMINATOR);
+        let Some(head) = data.get(..8) else {
+            return None;
+        };
+        let w = tag_word(head);
+        Some(match w {
+            PLACE => FastInstruction::PlaceOrder,
+            BATCH => FastInstruction::CancelAllAndPlace,
+            CANCEL => FastInstruction::CancelOrder,
+            CANCEL_CLIENT => FastInstruction::CancelOrderByClientId,
+            CANCEL_ALL => FastInstruction::CancelAllOrders,
+            _ => return None,
+        })
     }
 }
 
@@ -58,6 +71,17 @@ pub fn run_fast(
                 .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
             cancel_all_and_place_views(views, ix.orders)
         }
+        FastInstruction::CancelOrder => {
+            let ix = crate::instruction::CancelOrder::deserialize(&mut args)
+                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
+            cancel_views(views, Target::Id(ix.order_id))
+        }
+        FastInstruction::CancelOrderByClientId => {
+            let ix = crate::instruction::CancelOrderByClientId::deserialize(&mut args)
+                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
+            cancel_views(views, Target::Client(ix.client_order_id))
+        }
+        FastInstruction::CancelAllOrders => cancel_views(views, Target::All),
     }
 }
 

@@ -6,7 +6,8 @@ use crate::events::OrderCancelled;
 use crate::instructions::place_order::{
     all_infos, place, with_trader, OrderArgs, PlaceOrder, Trader,
 };
-use crate::state::book::{check_owner, load_book};
+use crate::keys::key_eq;
+use crate::state::book::load_book;
 use crate::state::{MarginAccount, Market};
 use crate::view::{AccountView, Views};
 
@@ -27,8 +28,8 @@ pub struct CancelOrder<'info> {
 /// already left the book (filled or out, event not yet consumed) is left for the crank.
 fn cancel_slot(
     acc: &mut MarginAccount,
-    account_key: Pubkey,
-    market_key: Pubkey,
+    account_key: &Pubkey,
+    market_key: &Pubkey,
     book: &mut Book,
     slot: usize,
 ) -> Result<bool> {
@@ -37,8 +38,8 @@ fn cancel_slot(
         Ok(order) => {
             acc.release_order(slot, order.lots, true);
             crate::events::emit(&OrderCancelled {
-                market: market_key,
-                account: account_key,
+                market: *market_key,
+                account: *account_key,
                 order_id: o.id(),
                 client_order_id: o.client_order_id,
                 lots: order.lots,
@@ -53,11 +54,11 @@ fn cancel_slot(
 /// Cancels every order of the account in this market; returns how many left the book.
 fn cancel_all_in(
     acc: &mut MarginAccount,
-    account_key: Pubkey,
-    market_key: Pubkey,
+    account_key: &Pubkey,
+    market_key: &Pubkey,
     book: &mut Book,
 ) -> Result<u32> {
-    let Some(pos) = acc.find_position(&market_key) else {
+    let Some(pos) = acc.find_position(market_key) else {
         return Ok(0);
     };
     let mut n = 0;
@@ -73,50 +74,78 @@ fn cancel_all_in(
     Ok(n)
 }
 
-enum Target {
+/// Which orders a cancel removes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
     Id(u128),
     Client(u64),
     All,
 }
 
-fn cancel(ctx: Context<CancelOrder>, target: Target) -> Result<()> {
-    let a = &ctx.accounts;
-    check_owner(&a.book)?;
-    let market_key = a.market.key();
-    let account_key = a.account.key();
-    let mut acc = a.account.load_mut()?;
-    require!(acc.can_trade(&a.signer.key()), FuturesError::NotAuthorized);
-    let mut data = a.book.try_borrow_mut_data()?;
-    let mut book = load_book(&mut data, &market_key)?;
+/// Cancels over account views (the entrypoint's fast path and the Anchor handlers), with
+/// `CancelOrder`'s checks: signer, the account writable and of its type, the market of the same
+/// exchange, its own book, no account repeated.
+pub fn cancel_views(views: &[AccountView], target: Target) -> Result<()> {
+    let [signer, account, market, book, ..] = views else {
+        return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
+    };
+    signer.check_signer()?;
+    for v in &views[..4] {
+        require!(v.duplicate_of.is_none(), FuturesError::DuplicateAccount);
+    }
+    book.check_program_account(true)
+        .map_err(|_| error!(FuturesError::WrongBookAccount))?;
+    // SAFETY: the four accounts are distinct (checked above) and each is borrowed once.
+    let (acc, m) = unsafe {
+        (
+            account.load_mut::<MarginAccount>()?,
+            market.load::<Market>()?,
+        )
+    };
+    require!(
+        key_eq(&m.exchange, &acc.exchange),
+        FuturesError::WrongExchange
+    );
+    require!(key_eq(book.key(), &m.book), FuturesError::WrongBookAccount);
+    require!(acc.can_trade(signer.key()), FuturesError::NotAuthorized);
+    let (account_key, market_key) = (account.key(), market.key());
+    let mut book = load_book(unsafe { book.data_mut() }, market_key)?;
     match target {
         Target::All => {
-            cancel_all_in(&mut acc, account_key, market_key, &mut book)?;
+            cancel_all_in(acc, account_key, market_key, &mut book)?;
         }
         Target::Id(id) => {
             let pos = acc
-                .find_position(&market_key)
+                .find_position(market_key)
                 .ok_or(FuturesError::OrderNotFound)?;
             let slot = acc.find_order(pos, id).ok_or(FuturesError::OrderNotFound)?;
             require!(
-                cancel_slot(&mut acc, account_key, market_key, &mut book, slot)?,
+                cancel_slot(acc, account_key, market_key, &mut book, slot)?,
                 FuturesError::OrderNotFound
             );
         }
         Target::Client(cid) => {
             let pos = acc
-                .find_position(&market_key)
+                .find_position(market_key)
                 .ok_or(FuturesError::OrderNotFound)?;
             let slot = acc
                 .find_client_order(pos, cid)
                 .ok_or(FuturesError::OrderNotFound)?;
             require!(
-                cancel_slot(&mut acc, account_key, market_key, &mut book, slot)?,
+                cancel_slot(acc, account_key, market_key, &mut book, slot)?,
                 FuturesError::OrderNotFound
             );
         }
     }
     acc.release_idle_positions();
     Ok(())
+}
+
+/// Reached only when the entrypoint's fast path is bypassed: the same handler over views.
+fn cancel(ctx: Context<CancelOrder>, target: Target) -> Result<()> {
+    let infos = ctx.accounts.to_account_infos();
+    let views = Views::of_infos(&infos, true)?;
+    cancel_views(views.as_slice(), target)
 }
 
 pub fn cancel_order(ctx: Context<CancelOrder>, order_id: u128) -> Result<()> {
@@ -143,7 +172,7 @@ pub fn cancel_all_and_place_views(views: &[AccountView], orders: Vec<OrderArgs>)
         views,
         reduce_only,
         |t: &mut Trader, book: &mut Book, queue: &mut EventQueue| {
-            cancel_all_in(t.account, *t.account_key, *t.market_key, book)?;
+            cancel_all_in(t.account, t.account_key, t.market_key, book)?;
             for o in &orders {
                 place(t, book, queue, o)?;
             }
