@@ -599,10 +599,13 @@ async fn crank_survives_a_cancel_after_a_partial_fill_and_a_fee_change() {
         m.positions[0].ask_lots, 2,
         "the filled lots stay reserved until the crank"
     );
-    // The admin doubles the rebate before the crank: the maker still gets the rate of the fill.
+    // The admin doubles the rebate and cuts the crank reward tenfold before the crank: the
+    // maker still gets the rate of the fill and the crank the reward the taker paid for it.
     let admin = fx.admin.insecure_clone();
+    let charged = default_fees().crank_reward;
     let fees = compute_futures::instructions::FeeSchedule {
         maker_fee_bps: -4,
+        crank_reward: charged / 10,
         ..default_fees()
     };
     let i = ix(
@@ -616,8 +619,15 @@ async fn crank_survives_a_cancel_after_a_partial_fill_and_a_fee_change() {
         },
     );
     fx.t.send(&[i], &[&admin]).await.unwrap();
+    let before = fx.margin(&taker.account).await.collateral;
+    assert_eq!(fx.exchange_state().await.crank_pool, charged);
     fx.crank(&[maker.account], &taker.account, 8).await.unwrap();
     assert_eq!(fx.queue_len().await, 0);
+    assert_eq!(
+        fx.margin(&taker.account).await.collateral - before,
+        charged as i64
+    );
+    assert_eq!(fx.exchange_state().await.crank_pool, 0);
     let m = fx.margin(&maker.account).await;
     let notional = 2 * 25_100 * TICK_VALUE as i64;
     assert_eq!((m.positions[0].base_lots, m.positions[0].ask_lots), (-2, 0));

@@ -203,22 +203,12 @@ async fn cancel_fast_path_checks_every_account() {
             .await;
         let mut i = make(&fx);
         i.accounts[ACCOUNT].pubkey = exchange_copy;
-        fx.refused_code(
-            &w,
-            &[i],
-            &[&owner],
-            A::AccountDiscriminatorMismatch as u32,
-        )
-        .await;
+        fx.refused_code(&w, &[i], &[&owner], A::AccountDiscriminatorMismatch as u32)
+            .await;
         let mut i = make(&fx);
         i.accounts[MARKET].pubkey = fx.exchange;
-        fx.refused_code(
-            &w,
-            &[i],
-            &[&owner],
-            A::AccountDiscriminatorMismatch as u32,
-        )
-        .await;
+        fx.refused_code(&w, &[i], &[&owner], A::AccountDiscriminatorMismatch as u32)
+            .await;
         // The market as its own book; the queue as the book.
         let mut i = make(&fx);
         i.accounts[BOOK].pubkey = fx.market.key;
@@ -235,13 +225,8 @@ async fn cancel_fast_path_checks_every_account() {
     }
     let mut i = by_id(&fx);
     i.data.truncate(16);
-    fx.refused_code(
-        &w,
-        &[i],
-        &[&owner],
-        A::InstructionDidNotDeserialize as u32,
-    )
-    .await;
+    fx.refused_code(&w, &[i], &[&owner], A::InstructionDidNotDeserialize as u32)
+        .await;
     // Still cancellable afterwards.
     fx.t.send(&[by_id(&fx)], &[&owner]).await.unwrap();
     assert!(fx.book_orders().await.0.is_empty());

@@ -34,16 +34,24 @@ async fn exchange_and_index_admin_paths() {
         maker_fee_bps: -11,
         ..default_fees()
     };
-    let (i1, i2, i3) = (
+    // A crank reward above what an event records.
+    let reward_too_high = FeeSchedule {
+        crank_reward: compute_futures::state::MAX_CRANK_REWARD + 1,
+        ..default_fees()
+    };
+    let (i1, i2, i3, i4) = (
         update(&admin.pubkey(), too_high),
         update(&admin.pubkey(), rebate_above_fee),
         update(&stranger.pubkey(), default_fees()),
+        update(&admin.pubkey(), reward_too_high),
     );
     fx.refused(&[], &[i1], &[&admin], Some(E::InvalidFees))
         .await;
     fx.refused(&[], &[i2], &[&admin], Some(E::InvalidFees))
         .await;
     fx.refused(&[], &[i3], &[&stranger], Some(E::NotAdmin))
+        .await;
+    fx.refused(&[], &[i4], &[&admin], Some(E::InvalidFees))
         .await;
 
     // Index configuration: none, nine, duplicated publishers, min above count, zero limits.
@@ -139,6 +147,8 @@ async fn create_market_refusals() {
         MarketParamsFn(|p| p.max_open_interest = 1),
         // A fill at the band edge must not eat through initial margin into maintenance.
         MarketParamsFn(|p| p.price_band_bps = 400),
+        // A full position at the highest order price would overflow an account's i64 amounts.
+        MarketParamsFn(|p| p.tick_value = 1 << 24),
     ];
     for f in bad {
         let mut p = market_params(expiry);

@@ -5,7 +5,7 @@ use cfx_risk::math::notional;
 
 use crate::error::FuturesError;
 use crate::events::{EventsConsumed, MakerFilled, MakerOut};
-use crate::instructions::place_order::decode_bps;
+use crate::instructions::place_order::decode_tag;
 use crate::state::book::{check_owner, load_queue};
 use crate::state::{Exchange, MarginAccount, Market};
 
@@ -13,7 +13,7 @@ use crate::state::{Exchange, MarginAccount, Market};
 const MAX_MAKERS: usize = 32;
 
 /// Permissionless crank: applies the oldest events to makers' margin accounts, in queue order, and
-/// pays `crank_reward` per event into `reward_account`. Remaining accounts: the makers' margin
+/// pays the reward each event's taker was charged for it into `reward_account`. Remaining accounts: the makers' margin
 /// accounts (writable, any order). It stops at the first event whose maker is not among them, so a
 /// missing account only ends this transaction early; anyone can pass it next time.
 #[derive(Accounts)]
@@ -156,6 +156,7 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
         }
     }
     let mut consumed = 0u32;
+    let mut reward = 0u64;
     while consumed < limit as u32 {
         let Some(rec) = queue.front().copied() else {
             break;
@@ -179,17 +180,16 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
             &mut market,
             &mut exchange,
             &event,
-            decode_bps(rec.tag),
+            decode_tag(rec.tag).0,
             rec.seq_num,
         )?;
         queue.pop();
         consumed += 1;
+        // What the taker paid into the pool for this event.
+        reward += decode_tag(rec.tag).1 as u64;
     }
-    let reward = exchange
-        .crank_reward
-        .checked_mul(consumed as u64)
-        .ok_or(FuturesError::Overflow)?
-        .min(exchange.crank_pool);
+    // The pool holds at least the rewards of the queued events; `min` only guards the arithmetic.
+    let reward = reward.min(exchange.crank_pool);
     exchange.crank_pool -= reward;
     {
         let mut r = a.reward_account.load_mut()?;

@@ -3,13 +3,14 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::error::FuturesError;
 use crate::events::ExchangeCreated;
-use crate::state::{Exchange, MAX_FEE_BPS};
+use crate::state::{Exchange, MAX_CRANK_REWARD, MAX_FEE_BPS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct FeeSchedule {
     pub taker_fee_bps: u16,
     /// Negative = rebate.
     pub maker_fee_bps: i16,
+    /// Quote native units per event, at most `MAX_CRANK_REWARD`.
     pub crank_reward: u64,
 }
 
@@ -17,7 +18,8 @@ impl FeeSchedule {
     pub fn validate(&self) -> Result<()> {
         require!(
             self.taker_fee_bps <= MAX_FEE_BPS
-                && self.maker_fee_bps.unsigned_abs() <= self.taker_fee_bps,
+                && self.maker_fee_bps.unsigned_abs() <= self.taker_fee_bps
+                && self.crank_reward <= MAX_CRANK_REWARD,
             FuturesError::InvalidFees
         );
         Ok(())

@@ -6,7 +6,7 @@ use compute_token::state::{ComputeClass, Window};
 use crate::error::FuturesError;
 use crate::events::MarketCreated;
 use crate::state::book::{init_header, BOOK_DISCRIMINATOR, HEADER_LEN, QUEUE_DISCRIMINATOR};
-use crate::state::{Exchange, Market, MarketStatus, PriceIndex};
+use crate::state::{Exchange, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct MarketParams {
@@ -84,7 +84,13 @@ fn validate(p: &MarketParams, now: i64) -> Result<()> {
             && p.mark_band_min_bps <= p.mark_band_max_bps
             && p.mark_band_max_bps <= BPS
             && p.last_trade_ts > now
-            && p.expiry_ts >= p.last_trade_ts,
+            && p.expiry_ts >= p.last_trade_ts
+            // The largest position at the highest price an order may have stays within the i64
+            // quote amounts of margin accounts (entry notional, collateral).
+            && (p.max_position_lots as u128)
+                .saturating_mul(p.tick_value as u128)
+                .saturating_mul(MAX_PRICE_TICKS as u128)
+                <= i64::MAX as u128,
         FuturesError::InvalidMarketParams
     );
     Ok(())

@@ -13,7 +13,7 @@ use crate::events::OrderPlaced;
 use crate::health::{account_health, mark_ticks};
 use crate::keys::key_eq;
 use crate::state::book::{load_book, load_queue};
-use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex};
+use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
 use crate::view::{AccountView, Views};
 
 /// One order as a trader sends it.
@@ -60,13 +60,16 @@ pub struct PlaceOrder<'info> {
     pub event_queue: UncheckedAccount<'info>,
 }
 
-/// A signed fee rate as stored in an event record's tag.
-pub fn encode_bps(bps: i16) -> u32 {
-    bps as u16 as u32
+/// What place_order records in an event's tag for the crank: the maker fee rate of a fill in the
+/// low half, the crank reward the taker paid for the event in the high half. The crank charges,
+/// pays and rewards exactly that, whatever the fee schedule is by the time it runs.
+pub fn encode_tag(maker_bps: i16, crank_reward: u16) -> u32 {
+    (maker_bps as u16 as u32) | ((crank_reward as u32) << 16)
 }
 
-pub fn decode_bps(tag: u32) -> i16 {
-    tag as u16 as i16
+/// (maker fee rate, crank reward) of an event's tag.
+pub fn decode_tag(tag: u32) -> (i16, u16) {
+    (tag as u16 as i16, (tag >> 16) as u16)
 }
 
 /// What an instruction that trades holds while it trades.
@@ -124,7 +127,10 @@ pub fn place(
         order_type = OrderType::ImmediateOrCancel;
         price = if side == Side::Bid { hi } else { lo };
     }
-    require!((lo..=hi).contains(&price), FuturesError::PriceOutsideBand);
+    require!(
+        (lo..=hi).contains(&price) && price <= MAX_PRICE_TICKS,
+        FuturesError::PriceOutsideBand
+    );
 
     let pos = t.account.position_slot(t.market_key)?;
     let base = t.account.positions[pos].base_lots;
@@ -181,6 +187,27 @@ pub fn place(
     let out = book
         .new_order(&req, t.now as u64, queue)
         .map_err(FuturesError::from)?;
+    // This order's events are the newest in the queue. Each carries the maker fee rate and the
+    // crank reward in effect now (see `encode_tag`); rebates are reserved from the taker fee.
+    let maker_bps = t.exchange.maker_fee_bps;
+    let reward = u16::try_from(t.exchange.crank_reward).map_err(|_| FuturesError::InvalidFees)?;
+    let fresh = (queue.seq_num() - first_event) as usize;
+    let mut rebates = 0u64;
+    for k in queue.len() - fresh..queue.len() {
+        let Some(r) = queue.get_mut(k) else { break };
+        if r.kind != EVENT_FILL {
+            r.tag = encode_tag(0, reward);
+            continue;
+        }
+        r.tag = encode_tag(maker_bps, reward);
+        if maker_bps < 0 {
+            let n = notional(r.price, r.lots, t.market.tick_value).map_err(FuturesError::from)?;
+            let m = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
+            rebates = rebates
+                .checked_add(m.unsigned_abs())
+                .ok_or(FuturesError::Overflow)?;
+        }
+    }
 
     crate::probe!("matched");
     let tick_value = t.market.tick_value;
@@ -232,26 +259,6 @@ pub fn place(
         }
         // Taker fee, less the rebates reserved for the makers of these fills.
         fee = taker_fee(value, t.exchange.taker_fee_bps as u64).map_err(FuturesError::from)?;
-        // Each of this order's fills (the newest events) carries the maker fee rate in effect now,
-        // so the crank charges or pays exactly what is reserved here even if the schedule changes.
-        let maker_bps = t.exchange.maker_fee_bps;
-        let mut rebates = 0u64;
-        let fresh = (queue.seq_num() - first_event) as usize;
-        let first = queue.len() - fresh;
-        for k in first..queue.len() {
-            let Some(r) = queue.get_mut(k) else { break };
-            if r.kind != EVENT_FILL {
-                continue;
-            }
-            r.tag = encode_bps(maker_bps);
-            if maker_bps < 0 {
-                let n = notional(r.price, r.lots, tick_value).map_err(FuturesError::from)?;
-                let m = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
-                rebates = rebates
-                    .checked_add(m.unsigned_abs())
-                    .ok_or(FuturesError::Overflow)?;
-            }
-        }
         let ex = &mut *t.exchange;
         ex.fees_accrued = ex
             .fees_accrued
@@ -277,10 +284,8 @@ pub fn place(
         m.ema_time = t.now;
     }
     // The taker pays the crank for every event it put on the queue.
-    let crank = t
-        .exchange
-        .crank_reward
-        .checked_mul((out.fills + out.outs) as u64)
+    let crank = (reward as u64)
+        .checked_mul(fresh as u64)
         .ok_or(FuturesError::Overflow)?;
     t.exchange.crank_pool = t
         .exchange

@@ -2,6 +2,9 @@ use anchor_lang::prelude::*;
 
 /// Most a maker may be paid or charged, and what a taker pays: 10%.
 pub const MAX_FEE_BPS: u16 = 1_000;
+/// Most a crank is paid per event, in quote native units (0.065535 of a 6-decimal quote token):
+/// each event records the reward its taker paid in 16 bits, so the crank pays exactly that.
+pub const MAX_CRANK_REWARD: u64 = u16::MAX as u64;
 
 /// One exchange: its collateral mint, vaults, fee schedule and counters. Zero-copy: every trade
 /// and crank reads and writes it, and Borsh (de)serialization would cost each of them thousands

@@ -2,6 +2,10 @@ use anchor_lang::prelude::*;
 use cfx_risk::margin::MarginParams;
 use cfx_risk::mark::MarkConfig;
 
+/// Highest price, in ticks, an order may carry; market parameters are bounded so that a full
+/// position at this price fits the margin account's i64 quote amounts.
+pub const MAX_PRICE_TICKS: u64 = u32::MAX as u64;
+
 /// Lifecycle of a futures series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
