@@ -88,6 +88,7 @@ pub struct Trader {
     pub tokens: Pubkey,
 }
 
+#[derive(Clone, Copy, Debug)]
 pub struct MarketFx {
     pub key: Pubkey,
     pub book: Pubkey,
@@ -410,6 +411,33 @@ impl Fx {
             .push(AccountMeta::new_readonly(self.market.key, false));
         i.accounts
             .push(AccountMeta::new_readonly(self.index, false));
+        i
+    }
+
+    /// The markets of the account's positions in slot order, but `except`: what a trading or
+    /// withdrawing instruction passes (with the index, one per market) for the margin check.
+    pub async fn health_markets(
+        &mut self,
+        account: &Pubkey,
+        except: Option<Pubkey>,
+    ) -> Vec<Pubkey> {
+        let m = self.margin(account).await;
+        m.positions
+            .iter()
+            .map(|p| p.market)
+            .filter(|k| *k != Pubkey::default() && Some(*k) != except)
+            .collect()
+    }
+
+    /// `withdraw_ix` with the health accounts of `markets` instead of the current market's.
+    pub fn withdraw_ix_with(&self, tr: &Trader, amount: u64, markets: &[Pubkey]) -> Instruction {
+        let mut i = self.withdraw_ix(tr, &tr.owner.pubkey(), amount);
+        i.accounts.truncate(i.accounts.len() - 2);
+        for m in markets {
+            i.accounts.push(AccountMeta::new_readonly(*m, false));
+            i.accounts
+                .push(AccountMeta::new_readonly(self.index, false));
+        }
         i
     }
 

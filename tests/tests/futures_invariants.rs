@@ -1,7 +1,8 @@
-//! Random multi-trader run (seeded, bounded): orders of every type, cancels, cranks, clock moves,
-//! deposits and withdrawals. After every crank that empties the queue: the vault equals collateral
-//! plus fees, reserved rebates and crank pool (net of entry notionals), positions sum to zero, open
-//! interest equals the sum of longs, and every account's orders and reservations match the book.
+//! Random multi-trader run over two markets (seeded, bounded): orders of every type, cancels,
+//! cranks, clock moves, deposits and withdrawals. After every crank that empties the queues: the
+//! vault equals collateral plus fees, reserved rebates and crank pool (net of entry notionals);
+//! per market, positions sum to zero, open interest equals the sum of longs, and every account's
+//! orders and reservations match the book.
 
 use std::collections::HashMap;
 
@@ -22,9 +23,20 @@ impl Rng {
     }
 }
 
-async fn check(fx: &mut Fx, traders: &[Trader], ids: &HashMap<u32, usize>) {
+/// Checks every market (each queue empty) and the exchange as a whole.
+async fn check(fx: &mut Fx, markets: &[MarketFx], traders: &[Trader], ids: &HashMap<u32, usize>) {
     let keys: Vec<_> = traders.iter().map(|t| t.account).collect();
+    for m in markets {
+        fx.market = *m;
+        check_market(fx, traders, ids).await;
+    }
     fx.assert_solvent(&keys).await;
+}
+
+/// One market: book uncrossed, each trader's reservations and order slots match its orders on
+/// the book, positions sum to zero, open interest is the sum of longs.
+async fn check_market(fx: &mut Fx, traders: &[Trader], ids: &HashMap<u32, usize>) {
+    assert_eq!(fx.queue_len().await, 0);
     let (bids, asks) = fx.book_orders().await;
     if let (Some(b), Some(a)) = (bids.first(), asks.first()) {
         assert!(b.price < a.price, "book crossed");
@@ -40,25 +52,33 @@ async fn check(fx: &mut Fx, traders: &[Trader], ids: &HashMap<u32, usize>) {
         r.2 += 1;
     }
     let mut longs = 0u64;
+    let mut net = 0i64;
     for (i, t) in traders.iter().enumerate() {
         let m = fx.margin(&t.account).await;
-        let p = m.positions.iter().find(|p| p.market == fx.market.key);
+        let slot = m.positions.iter().position(|p| p.market == fx.market.key);
+        let p = slot.map(|s| m.positions[s]);
         let (bid_lots, ask_lots) = p.map(|p| (p.bid_lots, p.ask_lots)).unwrap_or((0, 0));
         assert_eq!(
             (bid_lots, ask_lots),
             (resting[i].0, resting[i].1),
             "reservations of trader {i}"
         );
-        let slots = m.orders.iter().filter(|o| o.id() != 0).count();
-        assert_eq!(slots, resting[i].2, "order slots of trader {i}");
-        for o in m.orders.iter().filter(|o| o.id() != 0) {
+        let own: Vec<_> = m
+            .orders
+            .iter()
+            .filter(|o| o.id() != 0 && Some(o.position as usize) == slot)
+            .collect();
+        assert_eq!(own.len(), resting[i].2, "order slots of trader {i}");
+        for o in own {
             assert!(
                 bids.iter().chain(asks.iter()).any(|b| b.order_id == o.id()),
                 "stale order slot"
             );
         }
         longs += p.map(|p| p.base_lots.max(0) as u64).unwrap_or(0);
+        net += p.map(|p| p.base_lots).unwrap_or(0);
     }
+    assert_eq!(net, 0, "positions of the market do not sum to zero");
     assert_eq!(
         fx.market_state().await.open_interest,
         longs,
@@ -69,6 +89,10 @@ async fn check(fx: &mut Fx, traders: &[Trader], ids: &HashMap<u32, usize>) {
 #[tokio::test]
 async fn random_multi_trader_run_keeps_invariants() {
     let mut fx = Fx::new().await;
+    // Two series of the same class: traders hold positions in both, so every trade and
+    // withdrawal also checks margin across markets.
+    let second = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
+    let markets = [fx.market, second];
     let mut traders = Vec::new();
     let mut ids = HashMap::new();
     for i in 0..4 {
@@ -76,11 +100,13 @@ async fn random_multi_trader_run_keeps_invariants() {
         ids.insert(fx.margin(&t.account).await.id, i);
         traders.push(t);
     }
+    let keys: Vec<_> = traders.iter().map(|t| t.account).collect();
     let mut rng = Rng(0x5eed_cf0c_u64);
     let mut price_index = INDEX_PRICE;
     let mut ok = 0;
-    for step in 0..160 {
+    for step in 0..200 {
         let who = rng.below(4) as usize;
+        fx.market = markets[rng.below(2) as usize];
         match rng.below(10) {
             0..=5 => {
                 let side = rng.below(2) as u8;
@@ -99,7 +125,8 @@ async fn random_multi_trader_run_keeps_invariants() {
                 o.reduce_only = rng.below(8) == 0;
                 o.client_order_id = rng.below(1_000);
                 let tr = &traders[who];
-                let i = fx.place_ix(tr, o);
+                let others = fx.health_markets(&tr.account, Some(fx.market.key)).await;
+                let i = fx.place_ix_with(tr, o, &others);
                 if fx.t.send(&[i], &[&tr.owner]).await.is_ok() {
                     ok += 1;
                 }
@@ -123,20 +150,31 @@ async fn random_multi_trader_run_keeps_invariants() {
                     fx.deposit(tr, amount).await.unwrap();
                 } else {
                     // May be refused by margin; either way state stays consistent.
-                    let i =
-                        fx.withdraw_ix(tr, &solana_sdk::signer::Signer::pubkey(&tr.owner), amount);
+                    let all = fx.health_markets(&tr.account, None).await;
+                    let i = fx.withdraw_ix_with(tr, amount, &all);
                     let _ = fx.t.send(&[i], &[&tr.owner]).await;
                 }
             }
             _ => {}
         }
-        if step % 4 == 3 || fx.queue_len().await > 40 {
-            let keys: Vec<_> = traders.iter().map(|t| t.account).collect();
-            while fx.queue_len().await > 0 {
-                fx.crank(&keys, &traders[0].account, 64).await.unwrap();
+        if step % 4 == 3 {
+            for m in markets {
+                fx.market = m;
+                while fx.queue_len().await > 0 {
+                    fx.crank(&keys, &traders[0].account, 64).await.unwrap();
+                }
             }
-            check(&mut fx, &traders, &ids).await;
+            check(&mut fx, &markets, &traders, &ids).await;
         }
     }
-    assert!(ok > 40, "only {ok} orders went through");
+    assert!(ok > 50, "only {ok} orders went through");
+    let two = {
+        let mut n = 0;
+        for t in &traders {
+            n += (fx.health_markets(&t.account, None).await.len() == 2) as usize;
+        }
+        n
+    };
+    println!("{ok} orders placed; {two} traders hold both markets at the end");
+    assert!(two > 0, "the run never exercised cross-market margin");
 }
