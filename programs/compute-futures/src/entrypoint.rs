@@ -13,7 +13,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
 use crate::instructions::{cancel_all_and_place_views, cancel_views, place_order_views, Target};
-use crate::keys::tag_word;
+use crate::keys::{first_word, tag_word};
 use crate::view::{AccountView, Views};
 
 /// The instructions with a fast path.
@@ -34,11 +34,7 @@ impl FastInstruction {
         const CANCEL_CLIENT: u64 =
             tag_word(crate::instruction::CancelOrderByClientId::DISCRIMINATOR);
         const CANCEL_ALL: u64 = tag_word(crate::instruction::CancelAllOrders::DISCRIMINATOR);
-        let Some(head) = data.get(..8) else {
-            return None;
-        };
-        let w = tag_word(head);
-        Some(match w {
+        Some(match first_word(data)? {
             PLACE => FastInstruction::PlaceOrder,
             BATCH => FastInstruction::CancelAllAndPlace,
             CANCEL => FastInstruction::CancelOrder,

@@ -77,21 +77,25 @@ pub const fn tag_word(tag: &[u8]) -> u64 {
     w
 }
 
-/// `data` starts with the discriminator whose word is `tag` (one load when aligned).
+/// The first 8 bytes of `data` as a little-endian word (one load when aligned).
 #[inline(always)]
-pub fn tag_is(data: &[u8], tag: u64) -> bool {
-    let Some(head) = data.get(..8) else {
-        return false;
-    };
+pub fn first_word(data: &[u8]) -> Option<u64> {
+    let head = data.get(..8)?;
     let p = head.as_ptr().cast::<u64>();
-    if p.is_aligned() {
+    Some(if p.is_aligned() {
         // SAFETY: 8 readable bytes, aligned (checked).
-        unsafe { *p == tag }
+        u64::from_le(unsafe { *p })
     } else {
         u64::from_le_bytes([
             head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
-        ]) == tag
-    }
+        ])
+    })
+}
+
+/// `data` starts with the discriminator whose word is `tag`.
+#[inline(always)]
+pub fn tag_is(data: &[u8], tag: u64) -> bool {
+    first_word(data) == Some(tag)
 }
 
 #[cfg(test)]
