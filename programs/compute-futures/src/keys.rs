@@ -39,17 +39,23 @@ const fn id_words() -> [u64; 4] {
     let mut w = [0u64; 4];
     let mut i = 0;
     while i < 4 {
-        let mut j = 0;
-        while j < 8 {
-            w[i] |= (b[i * 8 + j] as u64) << (8 * j);
-            j += 1;
-        }
+        let o = i * 8;
+        w[i] = u64::from_ne_bytes([
+            b[o],
+            b[o + 1],
+            b[o + 2],
+            b[o + 3],
+            b[o + 4],
+            b[o + 5],
+            b[o + 6],
+            b[o + 7],
+        ]);
         i += 1;
     }
     w
 }
 
-/// This program's id as stored in memory (little-endian words).
+/// This program's id as the words `words` reads.
 static PROGRAM_ID: [u64; 4] = id_words();
 
 /// `k == crate::ID`.
