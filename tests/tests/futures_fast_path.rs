@@ -113,10 +113,11 @@ async fn fast_path_checks_every_account() {
         i.accounts.truncate(QUEUE);
         fx.refused_code(&w, &[i], &[&owner], A::AccountNotEnoughKeys as u32)
             .await;
+        // (One extra key repeated: a transaction locks at most 64 distinct accounts.)
         let mut i = make(&fx, &a);
+        let extra = Pubkey::new_unique();
         for _ in 0..compute_futures::view::MAX_VIEWS {
-            i.accounts
-                .push(AccountMeta::new_readonly(Pubkey::new_unique(), false));
+            i.accounts.push(AccountMeta::new_readonly(extra, false));
         }
         fx.refused(&w, &[i], &[&owner], Some(E::TooManyAccounts))
             .await;
@@ -230,4 +231,65 @@ async fn cancel_fast_path_checks_every_account() {
     // Still cancellable afterwards.
     fx.t.send(&[by_id(&fx)], &[&owner]).await.unwrap();
     assert!(fx.book_orders().await.0.is_empty());
+}
+
+#[tokio::test]
+async fn crank_fast_path_checks_every_account() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    fx.place(&a, order(ASK, POST_ONLY, 25_100, 2))
+        .await
+        .unwrap();
+    fx.place(&b, order(BID, IOC, 25_100, 1)).await.unwrap();
+    assert_eq!(fx.queue_len().await, 1);
+    let w = [a.account, b.account];
+    const EXCHANGE: usize = 0;
+    const MARKET: usize = 1;
+    const QUEUE: usize = 2;
+    const REWARD: usize = 3;
+    let exchange = fx.exchange;
+    let exchange_copy = clone_owned_by(&mut fx, &exchange, &compute_futures::ID).await;
+    for pos in [EXCHANGE, MARKET, REWARD] {
+        let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+        i.accounts[pos].is_writable = false;
+        fx.refused_code(&w, &[i], &[], A::AccountNotMutable as u32)
+            .await;
+    }
+    let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+    i.accounts[QUEUE].is_writable = false;
+    fx.refused(&w, &[i], &[], Some(E::WrongBookAccount)).await;
+    let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+    i.accounts[REWARD].pubkey = exchange_copy;
+    fx.refused_code(&w, &[i], &[], A::AccountDiscriminatorMismatch as u32)
+        .await;
+    let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+    i.accounts[QUEUE].pubkey = fx.market.key;
+    fx.refused(&w, &[i], &[], Some(E::DuplicateAccount)).await;
+    let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+    i.accounts[REWARD].pubkey = fx.exchange;
+    fx.refused(&w, &[i], &[], Some(E::DuplicateAccount)).await;
+    let mut i = fx.crank_ix(&[], &b.account, 8);
+    i.accounts.truncate(REWARD);
+    fx.refused_code(&w, &[i], &[], A::AccountNotEnoughKeys as u32)
+        .await;
+    let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+    i.data.truncate(9);
+    fx.refused_code(&w, &[i], &[], A::InstructionDidNotDeserialize as u32)
+        .await;
+    // Makers that are not margin accounts of the exchange (the market itself, the exchange, a
+    // read-only margin account) are ignored: the crank succeeds and stops at the event.
+    let mut i = fx.crank_ix(&[fx.market.key, fx.exchange, a.account], &b.account, 8);
+    let n = i.accounts.len();
+    i.accounts[n - 1].is_writable = false;
+    let keys = fx.watched(&w);
+    let before = fx.t.snapshot(&keys).await;
+    fx.t.send(&[i], &[]).await.unwrap();
+    assert_eq!(fx.queue_len().await, 1);
+    let after = fx.t.snapshot(&keys).await;
+    assert_eq!(before, after, "a crank that consumed nothing changed state");
+    // With the maker it goes through.
+    fx.crank(&[a.account], &b.account, 8).await.unwrap();
+    assert_eq!(fx.queue_len().await, 0);
+    fx.assert_solvent(&w).await;
 }

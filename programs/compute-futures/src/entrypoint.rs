@@ -1,7 +1,7 @@
 //! The program's entrypoint.
 //!
-//! The trading instructions (`place_order`, `cancel_all_and_place` and the three cancels) take a
-//! fast path: their accounts are read as
+//! The trading instructions (`place_order`, `cancel_all_and_place`, the three cancels) and the
+//! crank (`consume_events`) take a fast path: their accounts are read as
 //! `AccountView`s straight from the runtime's input, with no `AccountInfo` allocation and no
 //! Anchor account structs; they make the checks Anchor would (see `view.rs`). Every other
 //! instruction, and any input the fast path cannot take, goes to Anchor's dispatcher.
@@ -12,9 +12,11 @@
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
-use crate::instructions::{cancel_all_and_place_views, cancel_views, place_order_views, Target};
+use crate::instructions::{
+    cancel_all_and_place_views, cancel_views, consume_events_views, place_order_views, Target,
+};
 use crate::keys::{first_word, tag_word};
-use crate::view::{AccountView, Views};
+use crate::view::{views_of, AccountView};
 
 /// The instructions with a fast path.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -24,6 +26,7 @@ pub enum FastInstruction {
     CancelOrder,
     CancelOrderByClientId,
     CancelAllOrders,
+    ConsumeEvents,
 }
 
 impl FastInstruction {
@@ -34,18 +37,22 @@ impl FastInstruction {
         const CANCEL_CLIENT: u64 =
             tag_word(crate::instruction::CancelOrderByClientId::DISCRIMINATOR);
         const CANCEL_ALL: u64 = tag_word(crate::instruction::CancelAllOrders::DISCRIMINATOR);
+        const CRANK: u64 = tag_word(crate::instruction::ConsumeEvents::DISCRIMINATOR);
         Some(match first_word(data)? {
             PLACE => FastInstruction::PlaceOrder,
             BATCH => FastInstruction::CancelAllAndPlace,
             CANCEL => FastInstruction::CancelOrder,
             CANCEL_CLIENT => FastInstruction::CancelOrderByClientId,
             CANCEL_ALL => FastInstruction::CancelAllOrders,
+            CRANK => FastInstruction::ConsumeEvents,
             _ => return None,
         })
     }
 }
 
-/// Runs a fast-path instruction over `views`.
+/// Runs a fast-path instruction over `views` (not inlined: the views array already fills much of
+/// the entrypoint's 4 KiB stack frame).
+#[inline(never)]
 pub fn run_fast(
     which: FastInstruction,
     program_id: &Pubkey,
@@ -78,6 +85,11 @@ pub fn run_fast(
             cancel_views(views, Target::Client(ix.client_order_id))
         }
         FastInstruction::CancelAllOrders => cancel_views(views, Target::All),
+        FastInstruction::ConsumeEvents => {
+            let ix = crate::instruction::ConsumeEvents::deserialize(&mut args)
+                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
+            consume_events_views(views, ix.limit)
+        }
     }
 }
 
@@ -96,11 +108,11 @@ pub fn process_instruction<'info>(
     data: &'info [u8],
 ) -> core::result::Result<(), ProgramError> {
     if let Some(which) = FastInstruction::of(data) {
-        let views = match Views::of_infos(accounts, true) {
+        let views = match views_of(accounts, true) {
             Ok(v) => v,
             Err(e) => return to_program_result(Err(e)),
         };
-        return to_program_result(run_fast(which, program_id, views.as_slice(), data));
+        return to_program_result(run_fast(which, program_id, &views, data));
     }
     crate::entry(program_id, accounts, data)
 }
@@ -113,7 +125,7 @@ pub fn process_instruction<'info>(
 #[cfg(any(cfx_own_entrypoint, test))]
 pub unsafe fn walk_input<'a>(
     input: *mut u8,
-    views: &mut Views<'a>,
+    views: &mut crate::view::Views<'a>,
 ) -> Option<(&'a Pubkey, &'a [u8])> {
     use anchor_lang::solana_program::entrypoint::{
         BPF_ALIGN_OF_U128, MAX_PERMITTED_DATA_INCREASE, NON_DUP_MARKER,
@@ -164,7 +176,7 @@ pub unsafe fn walk_input<'a>(
 #[no_mangle]
 pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
     use anchor_lang::solana_program::entrypoint::{deserialize, SUCCESS};
-    let mut views = Views::new();
+    let mut views = crate::view::Views::new();
     if let Some((program_id, data)) = walk_input(input, &mut views) {
         if let Some(which) = FastInstruction::of(data) {
             crate::probe!("walked");
@@ -189,6 +201,7 @@ anchor_lang::solana_program::entrypoint::custom_panic_default!();
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::Views;
     use anchor_lang::solana_program::entrypoint::{MAX_PERMITTED_DATA_INCREASE, NON_DUP_MARKER};
 
     enum Acc {

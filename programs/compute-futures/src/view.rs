@@ -19,7 +19,8 @@ pub struct AccountView<'a> {
     key: &'a Pubkey,
     owner: &'a Pubkey,
     data: *mut u8,
-    len: usize,
+    /// Account data is at most 10 MiB.
+    len: u32,
     pub is_signer: bool,
     pub is_writable: bool,
     /// The position of the earlier account this one repeats.
@@ -45,7 +46,7 @@ impl<'a> AccountView<'a> {
             key,
             owner,
             data,
-            len,
+            len: len as u32,
             is_signer,
             is_writable,
             duplicate_of,
@@ -66,7 +67,7 @@ impl<'a> AccountView<'a> {
             key: info.key,
             owner: info.owner,
             data: ptr,
-            len,
+            len: len as u32,
             is_signer: info.is_signer,
             is_writable: info.is_writable,
             duplicate_of: None,
@@ -83,20 +84,20 @@ impl<'a> AccountView<'a> {
     }
 
     pub fn data_len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// # Safety
     /// No mutable borrow of this account's data may be alive.
     pub unsafe fn data(&self) -> &'a [u8] {
-        core::slice::from_raw_parts(self.data, self.len)
+        core::slice::from_raw_parts(self.data, self.len as usize)
     }
 
     /// # Safety
     /// No other borrow of this account's data may be alive while the result is.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn data_mut(&self) -> &'a mut [u8] {
-        core::slice::from_raw_parts_mut(self.data, self.len)
+        core::slice::from_raw_parts_mut(self.data, self.len as usize)
     }
 
     pub fn check_signer(&self) -> Result<()> {
@@ -164,8 +165,8 @@ fn typed<T: ZeroCopy>(data: &[u8]) -> Result<&[u8]> {
         .ok_or_else(|| ErrorCode::AccountDidNotDeserialize.into())
 }
 
-/// Most accounts a view-based instruction takes.
-pub const MAX_VIEWS: usize = 24;
+/// Most accounts a view-based instruction takes: a transaction locks at most 64 accounts.
+pub const MAX_VIEWS: usize = 64;
 
 /// A fixed array of views, so taking them allocates nothing.
 pub struct Views<'a> {
@@ -195,24 +196,28 @@ impl<'a> Views<'a> {
         // SAFETY: the first `len` entries were written by `push`.
         unsafe { core::slice::from_raw_parts(self.views.as_ptr() as *const AccountView, self.len) }
     }
+}
 
-    /// Views of `infos`. With `mark_repeats`, an account that repeats an earlier one is marked
-    /// the way the runtime's input marks it (quadratic: for the native dispatcher; read-only
-    /// uses do not need it).
-    pub fn of_infos(infos: &[AccountInfo<'a>], mark_repeats: bool) -> Result<Self> {
-        let mut out = Views::new();
-        for (i, info) in infos.iter().enumerate() {
-            let mut v = AccountView::of_info(info);
-            if mark_repeats {
-                v.duplicate_of = infos[..i]
-                    .iter()
-                    .position(|o| o.key == info.key)
-                    .map(|p| p as u8);
-            }
-            out.push(v)?;
+/// Views of `infos`, on the heap (Anchor handlers, the native dispatcher, health accounts of
+/// `withdraw`). With `mark_repeats`, an account that repeats an earlier one is marked the way the
+/// runtime's input marks it (quadratic; read-only uses do not need it). At most `MAX_VIEWS`.
+pub fn views_of<'a>(infos: &[AccountInfo<'a>], mark_repeats: bool) -> Result<Vec<AccountView<'a>>> {
+    require!(
+        infos.len() <= MAX_VIEWS,
+        crate::error::FuturesError::TooManyAccounts
+    );
+    let mut out = Vec::with_capacity(infos.len());
+    for (i, info) in infos.iter().enumerate() {
+        let mut v = AccountView::of_info(info);
+        if mark_repeats {
+            v.duplicate_of = infos[..i]
+                .iter()
+                .position(|o| o.key == info.key)
+                .map(|p| p as u8);
         }
-        Ok(out)
+        out.push(v);
     }
+    Ok(out)
 }
 
 impl Default for Views<'_> {

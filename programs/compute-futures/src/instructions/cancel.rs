@@ -9,7 +9,7 @@ use crate::instructions::place_order::{
 use crate::keys::key_eq;
 use crate::state::book::load_book;
 use crate::state::{MarginAccount, Market};
-use crate::view::{AccountView, Views};
+use crate::view::{views_of, AccountView};
 
 /// Owner or delegate cancels resting orders of its account in one market.
 #[derive(Accounts)]
@@ -144,8 +144,8 @@ pub fn cancel_views(views: &[AccountView], target: Target) -> Result<()> {
 /// Reached only when the entrypoint's fast path is bypassed: the same handler over views.
 fn cancel(ctx: Context<CancelOrder>, target: Target) -> Result<()> {
     let infos = ctx.accounts.to_account_infos();
-    let views = Views::of_infos(&infos, true)?;
-    cancel_views(views.as_slice(), target)
+    let views = views_of(&infos, true)?;
+    cancel_views(&views, target)
 }
 
 pub fn cancel_order(ctx: Context<CancelOrder>, order_id: u128) -> Result<()> {
@@ -187,6 +187,6 @@ pub fn cancel_all_and_place<'info>(
     orders: Vec<OrderArgs>,
 ) -> Result<()> {
     let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
-    let views = Views::of_infos(&infos, true)?;
-    cancel_all_and_place_views(views.as_slice(), orders)
+    let views = views_of(&infos, true)?;
+    cancel_all_and_place_views(&views, orders)
 }

@@ -8,7 +8,7 @@ use crate::error::FuturesError;
 use crate::events::{CollateralDeposited, CollateralWithdrawn};
 use crate::health::account_health;
 use crate::state::{Exchange, MarginAccount};
-use crate::view::Views;
+use crate::view::views_of;
 
 /// Anyone deposits collateral into a margin account.
 #[derive(Accounts)]
@@ -103,8 +103,8 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
             .checked_sub(sub)
             .ok_or(FuturesError::Overflow)?;
         require!(acc.collateral >= 0, FuturesError::InsufficientMargin);
-        let remaining = Views::of_infos(ctx.remaining_accounts, false)?;
-        let h = account_health(&acc, &[], remaining.as_slice(), now, HealthKind::Withdraw)?;
+        let remaining = views_of(ctx.remaining_accounts, false)?;
+        let h = account_health(&acc, &[], &remaining, now, HealthKind::Withdraw)?;
         require!(h >= 0, FuturesError::InsufficientMargin);
         acc.collateral
     };

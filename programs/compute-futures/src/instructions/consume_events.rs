@@ -5,9 +5,12 @@ use cfx_risk::math::notional;
 
 use crate::error::FuturesError;
 use crate::events::{EventsConsumed, MakerFilled, MakerOut};
+use crate::instructions::place_order::all_infos;
 use crate::instructions::place_order::decode_tag;
-use crate::state::book::{check_owner, load_queue};
+use crate::keys::key_eq;
+use crate::state::book::load_queue;
 use crate::state::{Exchange, MarginAccount, Market};
+use crate::view::{views_of, AccountView};
 
 /// Most maker accounts one crank transaction can use (a transaction holds about 25 accounts).
 const MAX_MAKERS: usize = 32;
@@ -35,8 +38,8 @@ pub struct ConsumeEvents<'info> {
 #[allow(clippy::too_many_arguments)]
 fn apply(
     acc: &mut MarginAccount,
-    account_key: Pubkey,
-    market_key: Pubkey,
+    account_key: &Pubkey,
+    market_key: &Pubkey,
     market: &mut Market,
     exchange: &mut Exchange,
     event: &BookEvent,
@@ -44,7 +47,7 @@ fn apply(
     seq: u64,
 ) -> Result<()> {
     // The position slot outlives the order: it is only freed once its reservations are released.
-    let pos = acc.position_slot(&market_key)?;
+    let pos = acc.position_slot(market_key)?;
     match event {
         BookEvent::Fill(f) => {
             let n = notional(f.price, f.lots, market.tick_value).map_err(FuturesError::from)?;
@@ -87,8 +90,8 @@ fn apply(
             let maker_side = if buy { 0 } else { 1 };
             release(acc, pos, maker_side, f.maker_order_id, f.lots, f.maker_out);
             crate::events::emit(&MakerFilled {
-                market: market_key,
-                account: account_key,
+                market: *market_key,
+                account: *account_key,
                 order_id: f.maker_order_id,
                 price: f.price,
                 lots: f.lots,
@@ -100,8 +103,8 @@ fn apply(
         BookEvent::Out(o) => {
             release(acc, pos, o.side as u8, o.order_id, o.lots, o.closed);
             crate::events::emit(&MakerOut {
-                market: market_key,
-                account: account_key,
+                market: *market_key,
+                account: *account_key,
                 order_id: o.order_id,
                 lots: o.lots,
                 reason: o.reason as u8,
@@ -129,28 +132,62 @@ fn release(acc: &mut MarginAccount, pos: usize, side: u8, order_id: u128, lots: 
     }
 }
 
-pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u16) -> Result<()> {
-    let a = &mut *ctx.accounts;
-    check_owner(&a.event_queue)?;
-    let market_key = a.market.key();
-    let exchange_key = a.exchange.key();
-    let mut market = a.market.load_mut()?;
-    let mut exchange = a.exchange.load_mut()?;
-    let mut data = a.event_queue.try_borrow_mut_data()?;
-    let mut queue = load_queue(&mut data, &market_key)?;
-    // Index the maker accounts once: (compact id, position in remaining accounts). Accounts that
-    // are not writable margin accounts of this exchange are ignored.
+/// The crank over account views (the entrypoint's fast path and the Anchor handler), with
+/// `ConsumeEvents`' checks. A maker account may repeat the reward account or another maker (they
+/// are borrowed one at a time), never the exchange, market or queue.
+pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
+    let [exchange_v, market_v, queue_v, reward_v, makers_v @ ..] = views else {
+        return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
+    };
+    for v in &views[..4] {
+        require!(v.duplicate_of.is_none(), FuturesError::DuplicateAccount);
+    }
+    queue_v
+        .check_program_account(true)
+        .map_err(|_| error!(FuturesError::WrongBookAccount))?;
+    // SAFETY: the four accounts are distinct (checked above); the reward account is borrowed
+    // only after the makers' borrows have ended.
+    let (exchange, market) = unsafe {
+        (
+            exchange_v.load_mut::<Exchange>()?,
+            market_v.load_mut::<Market>()?,
+        )
+    };
+    let exchange_key = exchange_v.key();
+    let market_key = market_v.key();
+    require!(
+        key_eq(&market.exchange, exchange_key),
+        FuturesError::WrongExchange
+    );
+    require!(
+        key_eq(queue_v.key(), &market.event_queue),
+        FuturesError::WrongBookAccount
+    );
+    {
+        let reward = unsafe { reward_v.load::<MarginAccount>()? };
+        require!(
+            reward_v.is_writable,
+            anchor_lang::error::ErrorCode::AccountNotMutable
+        );
+        require!(
+            key_eq(&reward.exchange, exchange_key),
+            FuturesError::WrongExchange
+        );
+    }
+    let mut queue = load_queue(unsafe { queue_v.data_mut() }, market_key)?;
+    // Index the maker accounts once: (compact id, view). Accounts that are not writable margin
+    // accounts of this exchange are ignored.
     let mut makers = [(0u32, 0usize); MAX_MAKERS];
     let mut n_makers = 0;
-    for (i, info) in ctx.remaining_accounts.iter().enumerate() {
-        if n_makers == MAX_MAKERS || !info.is_writable {
+    for (i, v) in makers_v.iter().enumerate() {
+        if n_makers == MAX_MAKERS || !v.is_writable || v.duplicate_of.is_some_and(|d| d < 3) {
             continue;
         }
-        let Ok(loader) = AccountLoader::<MarginAccount>::try_from(info) else {
+        // SAFETY: read-only and not one of the accounts held mutably (repeats of those skipped).
+        let Ok(acc) = (unsafe { v.load::<MarginAccount>() }) else {
             continue;
         };
-        let Ok(acc) = loader.load() else { continue };
-        if acc.exchange == exchange_key {
+        if key_eq(&acc.exchange, exchange_key) {
             makers[n_makers] = (acc.id, i);
             n_makers += 1;
         }
@@ -170,37 +207,46 @@ pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u
         let Some(&(_, i)) = makers[..n_makers].iter().find(|(id, _)| *id == owner) else {
             break;
         };
-        let info = &ctx.remaining_accounts[i];
-        let loader = AccountLoader::<MarginAccount>::try_from(info)?;
-        let mut acc = loader.load_mut()?;
+        let v = &makers_v[i];
+        // SAFETY: one maker borrowed at a time, none of them the exchange, market or queue.
+        let acc = unsafe { &mut *(v.data_mut()[8..].as_mut_ptr() as *mut MarginAccount) };
+        let (maker_bps, paid) = decode_tag(rec.tag);
         apply(
-            &mut acc,
-            info.key(),
+            acc,
+            v.key(),
             market_key,
-            &mut market,
-            &mut exchange,
+            market,
+            exchange,
             &event,
-            decode_tag(rec.tag).0,
+            maker_bps,
             rec.seq_num,
         )?;
         queue.pop();
         consumed += 1;
         // What the taker paid into the pool for this event.
-        reward += decode_tag(rec.tag).1 as u64;
+        reward += paid as u64;
     }
     // The pool holds at least the rewards of the queued events; `min` only guards the arithmetic.
     let reward = reward.min(exchange.crank_pool);
     exchange.crank_pool -= reward;
     {
-        let mut r = a.reward_account.load_mut()?;
+        // SAFETY: no maker borrow is alive any more; the exchange and market are other accounts.
+        let r = unsafe { &mut *(reward_v.data_mut()[8..].as_mut_ptr() as *mut MarginAccount) };
         let c = (r.collateral as i128) + reward as i128;
         r.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
     }
     crate::events::emit(&EventsConsumed {
-        market: market_key,
+        market: *market_key,
         consumed,
         remaining: queue.len() as u32,
         reward,
     });
     Ok(())
+}
+
+/// Reached only when the entrypoint's fast path is bypassed: the same handler over views.
+pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u16) -> Result<()> {
+    let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
+    let views = views_of(&infos, true)?;
+    consume_events_views(&views, limit)
 }

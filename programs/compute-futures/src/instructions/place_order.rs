@@ -14,7 +14,7 @@ use crate::health::{account_health, mark_ticks};
 use crate::keys::key_eq;
 use crate::state::book::{load_book, load_queue};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
-use crate::view::{AccountView, Views};
+use crate::view::{views_of, AccountView};
 
 /// One order as a trader sends it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -493,8 +493,8 @@ pub fn place_order_views(views: &[AccountView], args: OrderArgs) -> Result<()> {
 /// handler over views of the same accounts.
 pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: OrderArgs) -> Result<()> {
     let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
-    let views = Views::of_infos(&infos, true)?;
-    place_order_views(views.as_slice(), args)
+    let views = views_of(&infos, true)?;
+    place_order_views(&views, args)
 }
 
 /// Anchor's accounts of a trading instruction followed by its remaining accounts.
