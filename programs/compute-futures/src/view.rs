@@ -147,6 +147,24 @@ impl<'a> AccountView<'a> {
     }
 }
 
+/// No account of `views` repeats another: each may then be borrowed once, mutably or not.
+pub fn require_distinct(views: &[AccountView]) -> Result<()> {
+    for v in views {
+        require!(
+            v.duplicate_of.is_none(),
+            crate::error::FuturesError::DuplicateAccount
+        );
+    }
+    Ok(())
+}
+
+/// A book or event-queue account about to be written: owned by this program, writable, not a
+/// repeat (its header is checked when it is loaded).
+pub fn check_book_account(v: &AccountView) -> Result<()> {
+    v.check_program_account(true)
+        .map_err(|_| error!(crate::error::FuturesError::WrongBookAccount))
+}
+
 /// The bytes of a `T` after its discriminator.
 fn typed<T: ZeroCopy>(data: &[u8]) -> Result<&[u8]> {
     let disc = T::DISCRIMINATOR;

@@ -9,7 +9,7 @@ use crate::instructions::place_order::{
 use crate::keys::key_eq;
 use crate::state::book::load_book;
 use crate::state::{MarginAccount, Market};
-use crate::view::{views_of, AccountView};
+use crate::view::{check_book_account, require_distinct, views_of, AccountView};
 
 /// Owner or delegate cancels resting orders of its account in one market.
 #[derive(Accounts)]
@@ -90,11 +90,8 @@ pub fn cancel_views(views: &[AccountView], target: Target) -> Result<()> {
         return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
     };
     signer.check_signer()?;
-    for v in &views[..4] {
-        require!(v.duplicate_of.is_none(), FuturesError::DuplicateAccount);
-    }
-    book.check_program_account(true)
-        .map_err(|_| error!(FuturesError::WrongBookAccount))?;
+    require_distinct(&views[..4])?;
+    check_book_account(book)?;
     // SAFETY: the four accounts are distinct (checked above) and each is borrowed once.
     let (acc, m) = unsafe {
         (

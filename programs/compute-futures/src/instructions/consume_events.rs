@@ -10,7 +10,7 @@ use crate::instructions::place_order::decode_tag;
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
 use crate::state::{Exchange, MarginAccount, Market};
-use crate::view::{views_of, AccountView};
+use crate::view::{check_book_account, require_distinct, views_of, AccountView};
 
 /// Most maker accounts one crank transaction can use (a transaction holds about 25 accounts).
 const MAX_MAKERS: usize = 32;
@@ -139,12 +139,8 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
     let [exchange_v, market_v, queue_v, reward_v, makers_v @ ..] = views else {
         return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
     };
-    for v in &views[..4] {
-        require!(v.duplicate_of.is_none(), FuturesError::DuplicateAccount);
-    }
-    queue_v
-        .check_program_account(true)
-        .map_err(|_| error!(FuturesError::WrongBookAccount))?;
+    require_distinct(&views[..4])?;
+    check_book_account(queue_v)?;
     // SAFETY: the four accounts are distinct (checked above); the reward account is borrowed
     // only after the makers' borrows have ended.
     let (exchange, market) = unsafe {

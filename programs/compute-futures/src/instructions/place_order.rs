@@ -14,7 +14,7 @@ use crate::health::{account_health, mark_ticks};
 use crate::keys::key_eq;
 use crate::state::book::{load_book, load_queue};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
-use crate::view::{views_of, AccountView};
+use crate::view::{check_book_account, require_distinct, views_of, AccountView};
 
 /// One order as a trader sends it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -387,14 +387,9 @@ impl<'a> TradeAccounts<'a> {
             return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
         };
         signer.check_signer()?;
-        for v in &views[..7] {
-            require!(v.duplicate_of.is_none(), FuturesError::DuplicateAccount);
-        }
-        book.check_program_account(true)
-            .map_err(|_| error!(FuturesError::WrongBookAccount))?;
-        queue
-            .check_program_account(true)
-            .map_err(|_| error!(FuturesError::WrongBookAccount))?;
+        require_distinct(&views[..7])?;
+        check_book_account(book)?;
+        check_book_account(queue)?;
         // SAFETY: the seven accounts are distinct (no repeats above) and each is borrowed once.
         let (exchange_data, acc, m, idx) = unsafe {
             (
