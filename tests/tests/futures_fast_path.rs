@@ -150,6 +150,12 @@ async fn fast_path_checks_every_account() {
         fx.refused(&w, &[i], &[&owner], Some(E::WrongBookAccount))
             .await;
     }
+    // A program-owned copy of the index (another oracle, same bytes) is not the market's index.
+    let index = fx.index;
+    let copy = clone_owned_by(&mut fx, &index, &compute_futures::ID).await;
+    let mut i = place(&fx, &a);
+    i.accounts[INDEX].pubkey = copy;
+    fx.refused(&w, &[i], &[&owner], Some(E::WrongIndex)).await;
     // A program-owned copy of the book is still not the market's book.
     let book = fx.market.book;
     let copy = clone_owned_by(&mut fx, &book, &compute_futures::ID).await;
