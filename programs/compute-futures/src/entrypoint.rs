@@ -130,6 +130,9 @@ pub unsafe fn walk_input<'a>(
     use anchor_lang::solana_program::entrypoint::{
         BPF_ALIGN_OF_U128, MAX_PERMITTED_DATA_INCREASE, NON_DUP_MARKER,
     };
+    // The runtime's layout of one account: [dup marker, signer, writable, executable, 4 bytes
+    // original length] key(32) owner(32) lamports(8) data_len(8) data, 10 KiB of realloc room,
+    // padding to 8, rent epoch(8); a repeat is [index of the first, 7 bytes padding].
     let n = *(input as *const u64) as usize;
     if n > crate::view::MAX_VIEWS {
         return None;
@@ -137,31 +140,29 @@ pub unsafe fn walk_input<'a>(
     let mut off = 8usize;
     for _ in 0..n {
         let dup = *input.add(off);
-        if dup == NON_DUP_MARKER {
-            let is_signer = *input.add(off + 1) != 0;
-            let is_writable = *input.add(off + 2) != 0;
-            let key = &*(input.add(off + 8) as *const Pubkey);
-            let owner = &*(input.add(off + 40) as *const Pubkey);
+        let pushed = if dup == NON_DUP_MARKER {
             let len = *(input.add(off + 80) as *const u64) as usize;
-            let data = input.add(off + 88);
-            views
-                .push(AccountView::new(
-                    key,
-                    owner,
-                    data,
-                    len,
-                    is_signer,
-                    is_writable,
-                    None,
-                ))
-                .ok()?;
+            let pushed = views.push_parts(
+                &*(input.add(off + 8) as *const Pubkey),
+                &*(input.add(off + 40) as *const Pubkey),
+                input.add(off + 88),
+                len as u32,
+                *input.add(off + 1) != 0,
+                *input.add(off + 2) != 0,
+                None,
+            );
             off += 88 + len + MAX_PERMITTED_DATA_INCREASE + 8;
             off += (BPF_ALIGN_OF_U128 - off % BPF_ALIGN_OF_U128) % BPF_ALIGN_OF_U128;
+            pushed
         } else {
-            let mut v = *views.as_slice().get(dup as usize)?;
-            v.duplicate_of = Some(dup);
-            views.push(v).ok()?;
+            let o = views.as_slice().get(dup as usize)?;
+            let (key, owner, data, len) = (o.key(), o.owner(), o.data_ptr(), o.data_len() as u32);
+            let (is_signer, is_writable) = (o.is_signer, o.is_writable);
             off += 8;
+            views.push_parts(key, owner, data, len, is_signer, is_writable, Some(dup))
+        };
+        if !pushed {
+            return None;
         }
     }
     let len = *(input.add(off) as *const u64) as usize;
@@ -176,6 +177,7 @@ pub unsafe fn walk_input<'a>(
 #[no_mangle]
 pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
     use anchor_lang::solana_program::entrypoint::{deserialize, SUCCESS};
+    crate::probe!("entry");
     let mut views = crate::view::Views::new();
     if let Some((program_id, data)) = walk_input(input, &mut views) {
         if let Some(which) = FastInstruction::of(data) {

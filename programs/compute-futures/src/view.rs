@@ -83,6 +83,10 @@ impl<'a> AccountView<'a> {
         self.owner
     }
 
+    pub fn data_ptr(&self) -> *mut u8 {
+        self.data
+    }
+
     pub fn data_len(&self) -> usize {
         self.len as usize
     }
@@ -208,6 +212,40 @@ impl<'a> Views<'a> {
         slot.write(v);
         self.len += 1;
         Ok(())
+    }
+
+    /// Appends a view built in place, field by field: on the VM a whole-struct copy of this
+    /// size is a byte-wise `memcpy` loop (~100 CU), the walk's main cost otherwise. `false` when
+    /// full.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_parts(
+        &mut self,
+        key: &'a Pubkey,
+        owner: &'a Pubkey,
+        data: *mut u8,
+        len: u32,
+        is_signer: bool,
+        is_writable: bool,
+        duplicate_of: Option<u8>,
+    ) -> bool {
+        let Some(slot) = self.views.get_mut(self.len) else {
+            return false;
+        };
+        let p = slot.as_mut_ptr();
+        // SAFETY: `p` points to this (uninitialized) slot; every field is written once.
+        unsafe {
+            core::ptr::addr_of_mut!((*p).key).write(key);
+            core::ptr::addr_of_mut!((*p).owner).write(owner);
+            core::ptr::addr_of_mut!((*p).data).write(data);
+            core::ptr::addr_of_mut!((*p).len).write(len);
+            core::ptr::addr_of_mut!((*p).is_signer).write(is_signer);
+            core::ptr::addr_of_mut!((*p).is_writable).write(is_writable);
+            core::ptr::addr_of_mut!((*p).duplicate_of).write(duplicate_of);
+            core::ptr::addr_of_mut!((*p)._data).write(PhantomData);
+        }
+        self.len += 1;
+        true
     }
 
     pub fn as_slice(&self) -> &[AccountView<'a>] {
