@@ -217,9 +217,12 @@ impl<'a> Views<'a> {
     /// Appends a view built in place, field by field: on the VM a whole-struct copy of this
     /// size is a byte-wise `memcpy` loop (~100 CU), the walk's main cost otherwise. `false` when
     /// full.
+    ///
+    /// # Safety
+    /// As for `AccountView::new`: `data` points to `len` bytes valid for `'a`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub fn push_parts(
+    pub unsafe fn push_parts(
         &mut self,
         key: &'a Pubkey,
         owner: &'a Pubkey,
