@@ -56,13 +56,11 @@ impl<'a> AccountView<'a> {
 
     /// A view of an `AccountInfo`; `duplicate_of` is filled in by `views_of`.
     pub fn of_info(info: &AccountInfo<'a>) -> Self {
-        let data = info.data.as_ptr();
-        // SAFETY: the RefCell holds the account's data slice for the whole instruction; the
-        // view never outlives `'a`.
-        let (ptr, len) = unsafe {
-            let slice: &mut &mut [u8] = &mut *data;
-            (slice.as_mut_ptr(), slice.len())
-        };
+        // SAFETY: the RefCell holds the account's data slice for the whole instruction; its
+        // `&mut [u8]` is read as the raw fat pointer it is (same layout), so no reference to the
+        // data is made here and a borrow the caller holds elsewhere stays valid.
+        let raw: *mut [u8] = unsafe { core::ptr::read(info.data.as_ptr() as *const *mut [u8]) };
+        let (ptr, len) = (raw as *mut u8, raw.len());
         AccountView {
             key: info.key,
             owner: info.owner,

@@ -95,6 +95,8 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         FuturesError::ExchangePaused
     );
     let now = Clock::get()?.unix_timestamp;
+    // Views of the health accounts are taken before the margin account is borrowed.
+    let remaining = views_of(ctx.remaining_accounts, false)?;
     let collateral = {
         let mut acc = a.account.load_mut()?;
         let sub = i64::try_from(amount).map_err(|_| FuturesError::Overflow)?;
@@ -103,7 +105,6 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
             .checked_sub(sub)
             .ok_or(FuturesError::Overflow)?;
         require!(acc.collateral >= 0, FuturesError::InsufficientMargin);
-        let remaining = views_of(ctx.remaining_accounts, false)?;
         let h = account_health(&acc, &[], &remaining, now, HealthKind::Withdraw)?;
         require!(h >= 0, FuturesError::InsufficientMargin);
         acc.collateral
