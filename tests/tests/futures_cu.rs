@@ -98,6 +98,32 @@ async fn compute_units_per_instruction() {
             .count(),
         0
     );
+    // A market maker's refresh: cancel its 8 quotes and post 8 new ones in one instruction.
+    let mm = fx.trader(100_000 * USD).await;
+    let quotes = |shift: u64| -> Vec<OrderArgs> {
+        (0..8u64)
+            .map(|k| {
+                let (side, price) = if k < 4 {
+                    (BID, 24_990 - shift - k)
+                } else {
+                    (ASK, 25_010 + shift + k)
+                };
+                order(side, POST_ONLY, price, 1)
+            })
+            .collect()
+    };
+    let batch_ix = |fx: &Fx, orders: Vec<OrderArgs>| {
+        ix(
+            fx.place_accounts(&mm, &solana_sdk::signer::Signer::pubkey(&mm.owner)),
+            compute_futures::instruction::CancelAllAndPlace { orders },
+        )
+    };
+    let i = batch_ix(&fx, quotes(0));
+    fx.t.send(&[i], &[&mm.owner]).await.unwrap();
+    let i = batch_ix(&fx, quotes(1));
+    let refresh = fx.t.send(&[i], &[&mm.owner]).await.unwrap();
+    let live = fx.margin(&mm.account).await;
+    assert_eq!(live.orders.iter().filter(|o| o.id() != 0).count(), 8);
     // Takers crossing 1 and 10 makers (one lot each at the best levels).
     let taker = fx.trader(100_000 * USD).await;
     let mut take1 = Vec::new();
@@ -119,7 +145,7 @@ async fn compute_units_per_instruction() {
     let events = fx.queue_len().await;
     assert!(events >= 30, "{events} events queued");
     let mut by_id = std::collections::HashMap::new();
-    for m in makers.iter().chain([&trader, &taker]) {
+    for m in makers.iter().chain([&trader, &taker, &mm]) {
         let id = fx.margin(&m.account).await.id;
         by_id.insert(id, m.account);
     }
@@ -164,6 +190,7 @@ async fn compute_units_per_instruction() {
              | each extra maker filled | {per_maker} |\n\
              | cancel_order | {cancel} |\n\
              | cancel_all_orders, 20 own orders | {cancel_all_20} |\n\
+             | cancel_all_and_place, 8 quotes replaced by 8 | {refresh} |\n\
              | consume_events, {cn} events in one transaction | {ccu} ({per_event} per event) |\n"
         );
         println!("{table}");
