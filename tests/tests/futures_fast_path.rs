@@ -299,3 +299,101 @@ async fn crank_fast_path_checks_every_account() {
     assert_eq!(fx.queue_len().await, 0);
     fx.assert_solvent(&w).await;
 }
+
+/// Random substitutions, repeats and flag flips over place_order's accounts: the instruction
+/// goes through exactly when every key is the right one, the owner signs and every written
+/// account is writable (extra flags are harmless); otherwise it is refused and changes nothing.
+#[tokio::test]
+async fn random_account_mixes_are_refused_unless_exact() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let owner = a.owner.insecure_clone();
+    let (exchange, index, book) = (fx.exchange, fx.index, fx.market.book);
+    let pool = [
+        fx.exchange,
+        a.account,
+        b.account,
+        fx.market.key,
+        fx.index,
+        fx.market.book,
+        fx.market.queue,
+        fx.vault,
+        b.owner.pubkey(),
+        clone_owned_by(&mut fx, &exchange, &compute_futures::ID).await,
+        clone_owned_by(&mut fx, &index, &compute_futures::ID).await,
+        clone_owned_by(&mut fx, &book, &compute_futures::ID).await,
+    ];
+    // Written accounts: exchange, margin account, market, book, queue.
+    let must_write = [false, true, true, true, false, true, true];
+    let w = [a.account, b.account];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let (mut refused, mut passed) = (0, 0);
+    for _ in 0..150 {
+        let canonical = fx.place_ix(&a, order(BID, POST_ONLY, MID - 10 - rand(50), 1));
+        let mut i = canonical.clone();
+        // One to three changes: a key from the pool, or a flag flipped.
+        for _ in 0..1 + rand(3) {
+            let pos = rand(7) as usize;
+            match rand(3) {
+                0 => i.accounts[pos].pubkey = pool[rand(pool.len() as u64) as usize],
+                1 => i.accounts[pos].is_writable = !i.accounts[pos].is_writable,
+                _ => i.accounts[pos].is_signer = !i.accounts[pos].is_signer,
+            }
+        }
+        // The runtime requires a signature for every signer flag; sign for the keys we hold.
+        let signer_ok = i.accounts[0].is_signer;
+        let exact = i
+            .accounts
+            .iter()
+            .zip(canonical.accounts.iter())
+            .enumerate()
+            .all(|(k, (x, c))| x.pubkey == c.pubkey && (x.is_writable || !must_write[k]))
+            && signer_ok;
+        let strangers_sign = i
+            .accounts
+            .iter()
+            .any(|m| m.is_signer && m.pubkey != owner.pubkey() && m.pubkey != b.owner.pubkey());
+        if strangers_sign {
+            continue; // no transaction can be signed for it
+        }
+        let mut signers: Vec<&solana_sdk::signature::Keypair> = Vec::new();
+        if i.accounts
+            .iter()
+            .any(|m| m.is_signer && m.pubkey == owner.pubkey())
+        {
+            signers.push(&owner);
+        }
+        if i.accounts
+            .iter()
+            .any(|m| m.is_signer && m.pubkey == b.owner.pubkey())
+        {
+            signers.push(&b.owner);
+        }
+        let keys = fx.watched(&w);
+        let before = fx.t.snapshot(&keys).await;
+        let r = fx.t.send(&[i], &signers).await;
+        if exact {
+            r.expect("the right accounts with harmless extra flags go through");
+            passed += 1;
+        } else {
+            assert!(r.is_err(), "a wrong account mix went through");
+            assert_eq!(
+                fx.t.snapshot(&keys).await,
+                before,
+                "a refusal changed state"
+            );
+            refused += 1;
+        }
+    }
+    assert!(
+        refused > 20 && passed > 3,
+        "{refused} refused, {passed} passed"
+    );
+}
