@@ -37,6 +37,8 @@ echo "== SBF: end-to-end tests against target/deploy"
 export CFX_CU_DIR="$CARGO_TARGET_DIR/cu"
 rm -rf "$CFX_CU_DIR"
 SBF_OUT_DIR="$root/target/deploy" cargo test --locked -p cfx-tests 2>&1 | tee -a "$log"
+echo "== the README's main job on the SBF binaries (a short session)"
+SBF_OUT_DIR="$root/target/deploy" cargo run --profile test --locked -p cfx-tests --example sandbox 20
 echo "== compute units measured in the SBF pass"
 cat "$CFX_CU_DIR"/*.md
 # One closing line over both passes.

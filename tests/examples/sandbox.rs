@@ -1,0 +1,200 @@
+//! The in-process sandbox exchange session: the real compute-token and compute-futures programs
+//! on solana-program-test (natively, or the SBF binaries when `SBF_OUT_DIR` is set), no
+//! validator. A compute class and its price index, one H100-hour futures series, a market maker
+//! refreshing quotes with `cancel_all_and_place`, two takers, publishers moving the index and a
+//! keeper cranking the queue; it prints the session and checks solvency at the end.
+//!
+//! `cargo run --profile test -p cfx-tests --example sandbox [rounds]`
+
+use cfx_risk::margin::{account_health, HealthKind, PositionRisk};
+use cfx_tests::futures::*;
+use cfx_tests::TestContext;
+use compute_futures::health::{index_ticks, mark_ticks};
+use compute_futures::instructions::OrderArgs;
+use compute_futures::state::MarginAccount;
+use solana_sdk::signer::Signer;
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn usd(native: i128) -> String {
+    format!("{:.4}", native as f64 / USD as f64)
+}
+
+/// Initial and maintenance health of an account holding only this market, computed off-chain
+/// with the same lib/risk functions and mark the program uses.
+async fn health(fx: &mut Fx, m: &MarginAccount) -> (i128, i128) {
+    let market = fx.market_state().await;
+    let index = fx.index_state().await;
+    let now = fx.t.now().await;
+    let mark = mark_ticks(&market, &index, now).expect("fresh index");
+    let risks: Vec<PositionRisk> = m
+        .positions
+        .iter()
+        .filter(|p| p.market == fx.market.key)
+        .map(|p| PositionRisk {
+            position: p.position(),
+            bid_lots: p.bid_lots,
+            ask_lots: p.ask_lots,
+            mark,
+            tick_value: market.tick_value,
+            params: market.margin_params(),
+        })
+        .collect();
+    let c = m.collateral as i128;
+    (
+        account_health(c, risks.iter(), HealthKind::Initial).unwrap(),
+        account_health(c, risks.iter(), HealthKind::Maintenance).unwrap(),
+    )
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(40);
+    // solana-program-test logs every instruction; the session prints its own summary.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    let mode = if TestContext::sbf() {
+        "SBF binaries"
+    } else {
+        "native processors"
+    };
+    println!("cfx sandbox: in-process exchange ({mode}), {rounds} rounds of 30 s");
+    let mut fx = Fx::new().await;
+    println!(
+        "exchange {}  index {}  market {} (H100 GPU-hours, 1 lot = 1 hour, tick = $0.0001, expiry in 7 days)",
+        fx.exchange, fx.index, fx.market.key
+    );
+    let maker = fx.trader(50_000 * USD).await;
+    let alice = fx.trader(5_000 * USD).await;
+    let bob = fx.trader(5_000 * USD).await;
+    let keeper = fx.trader(0).await;
+    let names = ["maker", "alice", "bob", "keeper"];
+    let all = [&maker, &alice, &bob, &keeper];
+    let accounts: Vec<_> = all.iter().map(|t| t.account).collect();
+
+    let mut rng = Rng(0xcf0c_5a4d_b0c5);
+    let mut index_price = INDEX_PRICE;
+    let (mut quotes, mut takes, mut refused, mut cranked) = (0, 0, 0, 0);
+    let (mut place_cu, mut batch_cu, mut crank_cu) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        // Publishers move the index by up to ±0.5%.
+        index_price = index_price * (995 + rng.below(11)) / 1_000;
+        fx.advance(30, index_price).await;
+        // The maker requotes three levels a side, 50 lots each, around the index (its fair
+        // value); trades there pull the mark along.
+        let (fair, mark) = {
+            let market = fx.market_state().await;
+            let index = fx.index_state().await;
+            let now = fx.t.now().await;
+            (
+                index_ticks(&market, index.price).unwrap(),
+                mark_ticks(&market, &index, now).unwrap(),
+            )
+        };
+        let mut orders: Vec<OrderArgs> = Vec::new();
+        for k in 0..3 {
+            orders.push(order(BID, POST_ONLY_SLIDE, fair - 10 - 10 * k, 50));
+            orders.push(order(ASK, POST_ONLY_SLIDE, fair + 10 + 10 * k, 50));
+        }
+        let i = ix(
+            fx.place_accounts(&maker, &maker.owner.pubkey()),
+            compute_futures::instruction::CancelAllAndPlace { orders },
+        );
+        batch_cu.push(fx.t.send(&[i], &[&maker.owner]).await.expect("requote"));
+        quotes += 6;
+        // A taker sends a market order of 5-60 lots (GPU-hours).
+        let (who, taker) = if rng.below(2) == 0 {
+            ("alice", &alice)
+        } else {
+            ("bob", &bob)
+        };
+        let side = rng.below(2) as u8;
+        let lots = 5 + rng.below(56);
+        match fx.place(taker, order(side, MARKET, 0, lots)).await {
+            Ok(cu) => {
+                takes += 1;
+                place_cu.push(cu);
+            }
+            Err(e) => {
+                refused += 1;
+                println!("  round {round}: {who}'s order refused: {e:?}");
+            }
+        }
+        // The keeper applies the fills to the maker and collects the crank reward.
+        while fx.queue_len().await > 0 {
+            let before = fx.queue_len().await;
+            crank_cu.push(fx.crank(&accounts, &keeper.account, 64).await.unwrap());
+            cranked += before - fx.queue_len().await;
+        }
+        if round % 10 == 0 || round == rounds {
+            let (bids, asks) = fx.book_orders().await;
+            let m = fx.market_state().await;
+            println!(
+                "round {round:>3}: index ${:.4}  mark {mark}  best {} / {}  open interest {} lots  volume {} lots",
+                index_price as f64 / USD as f64,
+                bids.first().map(|o| o.price).unwrap_or(0),
+                asks.first().map(|o| o.price).unwrap_or(0),
+                m.open_interest,
+                m.volume_lots,
+            );
+        }
+    }
+
+    println!("\naccount   position  entry $      collateral $  realized $  init health $  maint health $");
+    for (name, t) in names.iter().zip(all.iter()) {
+        let m = fx.margin(&t.account).await;
+        let p = m
+            .positions
+            .iter()
+            .find(|p| p.market == fx.market.key)
+            .copied()
+            .unwrap_or_default();
+        let (init, maint) = health(&mut fx, &m).await;
+        println!(
+            "{name:<8} {:>9}  {:>11}  {:>12}  {:>10}  {:>13}  {:>14}",
+            p.base_lots,
+            usd(p.entry_quote as i128),
+            usd(m.collateral as i128),
+            usd(p.realized_pnl as i128),
+            usd(init),
+            usd(maint),
+        );
+    }
+    let ex = fx.exchange_state().await;
+    println!(
+        "\n{quotes} quotes, {takes} market orders ({refused} refused), {cranked} events cranked; \
+         fees accrued ${}, rebates reserved ${}, crank pool ${}",
+        usd(ex.fees_accrued as i128),
+        usd(ex.rebates_reserved as i128),
+        usd(ex.crank_pool as i128),
+    );
+    fx.assert_solvent(&accounts).await;
+    println!(
+        "solvency: vault = Σ (collateral − entry) + fees + rebates + crank pool, positions sum to 0 ✓"
+    );
+    if TestContext::sbf() {
+        let med = |mut v: Vec<u64>| {
+            v.sort_unstable();
+            v.get(v.len() / 2).copied().unwrap_or(0)
+        };
+        println!(
+            "compute units (medians): market order {}, cancel_all_and_place of 6 {}, crank {}",
+            med(place_cu),
+            med(batch_cu),
+            med(crank_cu)
+        );
+    }
+}
