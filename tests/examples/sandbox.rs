@@ -44,6 +44,8 @@ async fn health(fx: &mut Fx, m: &MarginAccount) -> (i128, i128) {
             position: p.position(),
             bid_lots: p.bid_lots,
             ask_lots: p.ask_lots,
+            bid_price_max: p.bid_price_max,
+            ask_price_min: p.ask_price_min,
             mark,
             tick_value: market.tick_value,
             params: market.margin_params(),

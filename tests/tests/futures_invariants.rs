@@ -80,6 +80,11 @@ async fn check_market(fx: &mut Fx, traders: &[Trader], ids: &HashMap<u32, usize>
     }
     assert_eq!(net, 0, "positions of the market do not sum to zero");
     assert_eq!(
+        fx.market_state().await.open_interest_pending,
+        0,
+        "pending open interest left after the crank"
+    );
+    assert_eq!(
         fx.market_state().await.open_interest,
         longs,
         "open interest"

@@ -149,6 +149,8 @@ async fn create_market_refusals() {
         MarketParamsFn(|p| p.price_band_bps = 400),
         // A full position at the highest order price would overflow an account's i64 amounts.
         MarketParamsFn(|p| p.tick_value = 1 << 24),
+        // An EMA period of 0 would let every trade set the mark.
+        MarketParamsFn(|p| p.ema_period = 0),
     ];
     for f in bad {
         let mut p = market_params(expiry);
@@ -431,8 +433,16 @@ async fn open_interest_limit() {
     fx.refused(&all, &[i], &[&c.owner], Some(E::OpenInterestLimit))
         .await;
     fx.place(&c, order(ASK, IOC, MID - 10, 500)).await.unwrap();
+    // Before the crank those 500 lots are pending: one more lot sold to d's bid would take
+    // open interest past the limit once cranked, by this taker or any other.
+    let m = fx.market_state().await;
+    assert_eq!((m.open_interest, m.open_interest_pending), (1_000, 500));
+    let i = fx.place_ix(&c, order(ASK, IOC, MID - 10, 1));
+    fx.refused(&all, &[i], &[&c.owner], Some(E::OpenInterestLimit))
+        .await;
     fx.crank(&[d.account], &a.account, 8).await.unwrap();
-    assert_eq!(fx.market_state().await.open_interest, 1_500);
+    let m = fx.market_state().await;
+    assert_eq!((m.open_interest, m.open_interest_pending), (1_500, 0));
     // Closing longs lowers it again (the rest of d's bid is cancelled first, so c, who is short,
     // is the buyer).
     let i = ix(fx.cancel_accounts(&d), ins::CancelAllOrders {});
@@ -570,4 +580,54 @@ async fn health_accounts_must_match_the_positions() {
     let m = fx.margin(&a.account).await;
     let p = m.find_position(&fx.market.key).unwrap();
     assert_eq!(m.positions[p].base_lots, 1);
+}
+
+/// A bid resting above a mark that has since fallen is a loss waiting for a counterparty: margin
+/// counts it, so its owner cannot withdraw the collateral that loss needs and leave bad debt to a
+/// friend who fills it.
+#[tokio::test]
+async fn resting_orders_above_a_fallen_mark_hold_their_loss() {
+    let mut fx = Fx::new().await;
+    let b = fx.trader(100 * USD).await;
+    let a = fx.trader(1_000 * USD).await;
+    // 100 lots bid at the top of the band (+3%).
+    fx.place(&b, order(BID, POST_ONLY, 25_750, 100))
+        .await
+        .unwrap();
+    let m = fx.margin(&b.account).await;
+    assert_eq!(m.positions[0].bid_price_max, 25_750);
+    // The index falls 20%: the mark is 20,000 ticks. Filling the bid would lose
+    // 5,750 × 100 lots × 100 = $57.50, on top of the $20 initial margin of 100 long lots.
+    fx.advance(10, INDEX_PRICE * 4 / 5).await;
+    let i = fx.withdraw_ix(&b, &b.owner.pubkey(), 50 * USD);
+    fx.refused(
+        &[a.account, b.account],
+        &[i],
+        &[&b.owner],
+        Some(E::InsufficientMargin),
+    )
+    .await;
+    let i = fx.withdraw_ix(&b, &b.owner.pubkey(), 23 * USD);
+    fx.refused(
+        &[a.account, b.account],
+        &[i],
+        &[&b.owner],
+        Some(E::InsufficientMargin),
+    )
+    .await;
+    let i = fx.withdraw_ix(&b, &b.owner.pubkey(), 22 * USD);
+    fx.t.send(&[i], &[&b.owner]).await.unwrap();
+    // The friend sells into the stale bid (a limit inside the new band, filled at the bid's
+    // price); once cranked, b holds the loss and still has equity and maintenance margin.
+    fx.place(&a, order(ASK, IOC, 20_000, 100)).await.unwrap();
+    fx.crank(&[b.account], &a.account, 8).await.unwrap();
+    let m = fx.margin(&b.account).await;
+    let p = m.positions[0];
+    assert_eq!((p.base_lots, p.bid_lots, p.bid_price_max), (100, 0, 0));
+    let unrealized = (20_000i64 - 25_750) * 100 * TICK_VALUE as i64;
+    let equity = m.collateral + unrealized;
+    assert!(equity > 0, "bad debt: equity {equity}");
+    let maintenance = 100 * 20_000 * TICK_VALUE as i64 * 650 / 10_000;
+    assert!(equity >= maintenance, "equity {equity} below maintenance");
+    fx.assert_solvent(&[a.account, b.account]).await;
 }

@@ -51,6 +51,11 @@ pub struct PositionRisk {
     /// Lots resting on the book to buy / to sell.
     pub bid_lots: u64,
     pub ask_lots: u64,
+    /// Highest price of the resting (or filled, not yet cranked) bids, 0 if none: they fill at
+    /// their own price, which may be above the mark by the time they do.
+    pub bid_price_max: u64,
+    /// Lowest price of the resting (or unapplied) asks, 0 if none.
+    pub ask_price_min: u64,
     pub mark: u64,
     pub tick_value: u64,
     pub params: MarginParams,
@@ -71,18 +76,50 @@ impl PositionRisk {
         }
     }
 
-    /// Margin requirement, rounded up.
+    /// What filling every resting bid (`bids`) or ask at its own price would lose against the
+    /// mark at once, bounded by the worst-priced order of that side.
+    pub fn fill_loss(&self, bids: bool) -> Result<u128, RiskError> {
+        let (lots, gap) = if bids {
+            (self.bid_lots, self.bid_price_max.saturating_sub(self.mark))
+        } else if self.ask_price_min == 0 {
+            (0, 0)
+        } else {
+            (self.ask_lots, self.mark.saturating_sub(self.ask_price_min))
+        };
+        notional(gap, lots, self.tick_value)
+    }
+
+    /// Margin required. Initial and withdraw health take the worse of two scenarios, every bid
+    /// filled or every ask filled: margin on the resulting exposure plus what those fills would
+    /// lose against the mark (an order resting above the mark since the mark fell is a loss
+    /// waiting for a counterparty). Maintenance looks at the position only.
     pub fn requirement(&self, kind: HealthKind) -> Result<u128, RiskError> {
         let bps = match kind {
             HealthKind::Equity => return Ok(0),
-            HealthKind::Maintenance => self.params.maintenance_bps,
-            _ => self.params.initial_bps,
+            HealthKind::Maintenance => {
+                let n = notional(self.mark, self.exposure_lots(kind), self.tick_value)?;
+                return mul_div_ceil(n, self.params.maintenance_bps as u128, BPS as u128);
+            }
+            _ => self.params.initial_bps as u128,
         };
-        let n = notional(self.mark, self.exposure_lots(kind), self.tick_value)?;
-        mul_div_ceil(n, bps as u128, BPS as u128)
+        let base = self.position.base_lots as i128;
+        let scenario = |lots: u128, loss: u128| -> Result<u128, RiskError> {
+            let n = notional(self.mark, lots as u64, self.tick_value)?;
+            mul_div_ceil(n, bps, BPS as u128)?
+                .checked_add(loss)
+                .ok_or(RiskError::Overflow)
+        };
+        let long = scenario(
+            (base + self.bid_lots as i128).unsigned_abs(),
+            self.fill_loss(true)?,
+        )?;
+        let short = scenario(
+            (base - self.ask_lots as i128).unsigned_abs(),
+            self.fill_loss(false)?,
+        )?;
+        Ok(long.max(short))
     }
 
-    /// Unrealized PnL as it counts for `kind` (positive PnL weighted down, rounded down).
     pub fn weighted_pnl(&self, kind: HealthKind) -> Result<i128, RiskError> {
         let pnl = self.position.unrealized_pnl(self.mark, self.tick_value)?;
         if pnl <= 0 {
@@ -135,6 +172,8 @@ mod tests {
             },
             bid_lots: bids,
             ask_lots: asks,
+            bid_price_max: 0,
+            ask_price_min: 0,
             mark,
             tick_value: 100,
             params: PARAMS,
@@ -176,6 +215,32 @@ mod tests {
         // Losses count in full everywhere.
         let l = risk(10, 100_000, 0, 0, 90);
         assert_eq!(l.weighted_pnl(HealthKind::Initial), Ok(-10_000));
+    }
+
+    #[test]
+    fn orders_resting_away_from_the_mark_count_their_fill_loss() {
+        // Long 10; bids for 5 rest up to 120 and asks for 30 down to 95, mark 100, tick value 100.
+        let mut r = risk(10, 100_000, 5, 30, 100);
+        r.bid_price_max = 120;
+        r.ask_price_min = 95;
+        // Bids filled: exposure 15 → 15 × 100 × 100 × 10% = 15_000, plus 5 lots × 20 × 100 lost.
+        assert_eq!(r.fill_loss(true), Ok(10_000));
+        // Asks filled: exposure 20 → 20_000, plus 30 lots × 5 × 100.
+        assert_eq!(r.fill_loss(false), Ok(15_000));
+        assert_eq!(r.requirement(HealthKind::Initial), Ok(35_000));
+        assert_eq!(r.requirement(HealthKind::Withdraw), Ok(35_000));
+        // Maintenance looks at the position only.
+        assert_eq!(r.requirement(HealthKind::Maintenance), Ok(6_500));
+        // Orders on the passive side of the mark lose nothing when they fill.
+        r.bid_price_max = 99;
+        r.ask_price_min = 101;
+        assert_eq!(r.fill_loss(true), Ok(0));
+        assert_eq!(r.fill_loss(false), Ok(0));
+        assert_eq!(r.requirement(HealthKind::Initial), Ok(20_000));
+        // No asks: no ask loss whatever the mark.
+        r.ask_lots = 0;
+        r.ask_price_min = 0;
+        assert_eq!(r.fill_loss(false), Ok(0));
     }
 
     #[test]

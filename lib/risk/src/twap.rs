@@ -39,9 +39,12 @@ fn join(v: [u64; 2]) -> u128 {
     ((v[1] as u128) << 64) | v[0] as u128
 }
 
+/// Longest checkpoint interval: a day (the grid arithmetic stays far from overflow).
+pub const MAX_INTERVAL: u64 = 86_400;
+
 impl Twap {
     pub fn new(interval: u64) -> Result<Twap, RiskError> {
-        if interval == 0 {
+        if interval == 0 || interval > MAX_INTERVAL {
             return Err(RiskError::InvalidInput);
         }
         Ok(Twap {
@@ -168,6 +171,20 @@ mod tests {
         assert_eq!(t.twap(590, 660), Err(RiskError::InvalidInput));
         assert_eq!(t.twap(540, 660), Err(RiskError::InsufficientHistory));
         assert_eq!(t.update(1, 799), Err(RiskError::InvalidInput));
+    }
+
+    #[test]
+    fn interval_is_bounded() {
+        assert_eq!(Twap::new(0).err(), Some(RiskError::InvalidInput));
+        assert_eq!(
+            Twap::new(MAX_INTERVAL + 1).err(),
+            Some(RiskError::InvalidInput)
+        );
+        // The longest interval survives far-apart updates without overflow.
+        let mut t = Twap::new(MAX_INTERVAL).unwrap();
+        t.update(10, 1_000_000_000).unwrap();
+        t.update(20, 1_000_000_000 + 1_000 * MAX_INTERVAL as i64)
+            .unwrap();
     }
 
     #[test]

@@ -84,6 +84,8 @@ pub fn account_health(
             position: slot.position(),
             bid_lots: slot.bid_lots,
             ask_lots: slot.ask_lots,
+            bid_price_max: slot.bid_price_max,
+            ask_price_min: slot.ask_price_min,
             mark,
             tick_value: market.tick_value,
             params: market.margin_params(),

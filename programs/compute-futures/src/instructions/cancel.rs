@@ -164,7 +164,8 @@ pub const MAX_BATCH: usize = 8;
 /// with one margin check at the end. Same accounts as `place_order`.
 pub fn cancel_all_and_place_views(views: &[AccountView], orders: Vec<OrderArgs>) -> Result<()> {
     require!(orders.len() <= MAX_BATCH, FuturesError::BatchTooLarge);
-    let reduce_only = orders.iter().all(|o| o.reduce_only);
+    // An empty batch is a plain cancel-all and is checked like any trade.
+    let reduce_only = !orders.is_empty() && orders.iter().all(|o| o.reduce_only);
     with_trader(
         views,
         reduce_only,

@@ -60,16 +60,18 @@ fn apply(
                 .map_err(FuturesError::from)?
                 .realized;
             p.set_position(position);
-            p.realized_pnl = p
-                .realized_pnl
-                .checked_add(realized)
-                .ok_or(FuturesError::Overflow)?;
+            // Informative running total: saturating, so it can never fail the crank.
+            p.realized_pnl = p.realized_pnl.saturating_add(realized);
             let after_long = position.base_lots.max(0) as u64;
             market.open_interest = market
                 .open_interest
                 .checked_add(after_long)
                 .ok_or(FuturesError::Overflow)?
                 .saturating_sub(before_long);
+            if buy {
+                // Counted as pending when the taker sold.
+                market.open_interest_pending = market.open_interest_pending.saturating_sub(f.lots);
+            }
             // The rate in effect at the fill, recorded by place_order.
             let fee = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
             if fee < 0 {
@@ -121,14 +123,7 @@ fn apply(
 fn release(acc: &mut MarginAccount, pos: usize, side: u8, order_id: u128, lots: u64, closed: bool) {
     match acc.find_order(pos, order_id) {
         Some(slot) => acc.release_order(slot, lots, closed),
-        None => {
-            let p = &mut acc.positions[pos];
-            if side == 0 {
-                p.bid_lots = p.bid_lots.saturating_sub(lots);
-            } else {
-                p.ask_lots = p.ask_lots.saturating_sub(lots);
-            }
-        }
+        None => acc.positions[pos].release(side, lots),
     }
 }
 

@@ -78,6 +78,7 @@ fn validate(p: &MarketParams, now: i64) -> Result<()> {
             && p.max_open_interest >= p.max_position_lots
             && margin.validate().is_ok()
             && p.price_band_bps > 0
+            && p.ema_period > 0
             // A resting order filled at the edge of the band loses at most the band against the
             // mark: the initial margin charged on it must cover that and still leave maintenance.
             && p.price_band_bps.saturating_add(p.maintenance_margin_bps) <= p.initial_margin_bps

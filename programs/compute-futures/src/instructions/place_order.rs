@@ -228,10 +228,8 @@ pub fn place(
             .map_err(FuturesError::from)?
             .realized;
         slot.set_position(p);
-        slot.realized_pnl = slot
-            .realized_pnl
-            .checked_add(realized)
-            .ok_or(FuturesError::Overflow)?;
+        // Informative running total (collateral holds the money): saturating.
+        slot.realized_pnl = slot.realized_pnl.saturating_add(realized);
         let after_long = p.base_lots.max(0) as u64;
         t.market.open_interest = t
             .market
@@ -239,8 +237,16 @@ pub fn place(
             .checked_add(after_long)
             .and_then(|v| v.checked_sub(before_long))
             .ok_or(FuturesError::Overflow)?;
-        // A taker opening a short makes its makers longer when the crank applies their fills, so
-        // its growth counts against the limit too (the crank itself never refuses).
+        // A taker that sells makes its makers longer when the crank applies their fills: until
+        // then those lots count as pending open interest, and any trade that can grow open
+        // interest is checked against both (the crank itself never refuses).
+        if side == Side::Ask {
+            t.market.open_interest_pending = t
+                .market
+                .open_interest_pending
+                .checked_add(out.filled_lots)
+                .ok_or(FuturesError::Overflow)?;
+        }
         let short_growth = p
             .base_lots
             .min(0)
@@ -250,7 +256,7 @@ pub fn place(
             let projected = t
                 .market
                 .open_interest
-                .checked_add(short_growth)
+                .checked_add(t.market.open_interest_pending)
                 .ok_or(FuturesError::Overflow)?;
             require!(
                 projected <= t.market.max_open_interest,

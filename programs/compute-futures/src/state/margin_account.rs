@@ -20,9 +20,14 @@ pub struct PositionSlot {
     pub entry_quote: i64,
     /// PnL realized in this market so far, quote units (informative; already in collateral).
     pub realized_pnl: i64,
-    /// Lots of resting bids and asks.
+    /// Lots of resting bids and asks (and of their fills the crank has not applied yet).
     pub bid_lots: u64,
     pub ask_lots: u64,
+    /// Highest bid and lowest ask price (ticks) among those lots, 0 when there are none. Kept
+    /// as bounds until the side's lots are all released: margin charges what filling them at
+    /// these prices would lose against the mark.
+    pub bid_price_max: u64,
+    pub ask_price_min: u64,
     /// Resting orders in this market.
     pub orders: u32,
     pub _pad: u32,
@@ -39,6 +44,22 @@ impl PositionSlot {
     pub fn set_position(&mut self, p: Position) {
         self.base_lots = p.base_lots;
         self.entry_quote = p.entry_quote;
+    }
+
+    /// Releases `lots` reserved on `side` (0 bid, 1 ask); the side's price bound goes with its
+    /// last lot.
+    pub fn release(&mut self, side: u8, lots: u64) {
+        if side == 0 {
+            self.bid_lots = self.bid_lots.saturating_sub(lots);
+            if self.bid_lots == 0 {
+                self.bid_price_max = 0;
+            }
+        } else {
+            self.ask_lots = self.ask_lots.saturating_sub(lots);
+            if self.ask_lots == 0 {
+                self.ask_price_min = 0;
+            }
+        }
     }
 
     /// Nothing held and nothing reserved: lots of a cancelled order whose fill the crank has not
@@ -169,12 +190,20 @@ impl MarginAccount {
             side,
             _pad: [0; 6],
         };
+        // A book order id is `price << 64 | sequence`.
+        let price = (order_id >> 64) as u64;
         let p = &mut self.positions[position];
         p.orders += 1;
         if side == 0 {
             p.bid_lots = p.bid_lots.checked_add(lots).ok_or(FuturesError::Overflow)?;
+            p.bid_price_max = p.bid_price_max.max(price);
         } else {
             p.ask_lots = p.ask_lots.checked_add(lots).ok_or(FuturesError::Overflow)?;
+            p.ask_price_min = if p.ask_price_min == 0 {
+                price
+            } else {
+                p.ask_price_min.min(price)
+            };
         }
         Ok(())
     }
@@ -182,13 +211,9 @@ impl MarginAccount {
     /// Releases `lots` of a resting order's reservation; forgets the order when `closed`.
     pub fn release_order(&mut self, slot: usize, lots: u64, closed: bool) {
         let o = self.orders[slot];
-        let p = &mut self.positions[o.position as usize];
-        if o.side == 0 {
-            p.bid_lots = p.bid_lots.saturating_sub(lots);
-        } else {
-            p.ask_lots = p.ask_lots.saturating_sub(lots);
-        }
+        self.positions[o.position as usize].release(o.side, lots);
         if closed {
+            let p = &mut self.positions[o.position as usize];
             p.orders = p.orders.saturating_sub(1);
             self.orders[slot] = OrderSlot::default();
         }

@@ -57,6 +57,9 @@ pub struct Market {
     pub max_open_interest: u64,
     /// Σ long lots over all accounts (makers counted when the crank applies their fills).
     pub open_interest: u64,
+    /// Lots takers have sold whose makers' side the crank has not applied yet: the most those
+    /// makers' longs can still grow. The open-interest limit counts them.
+    pub open_interest_pending: u64,
     pub initial_margin_bps: u64,
     pub maintenance_margin_bps: u64,
     pub pnl_weight_bps: u64,
