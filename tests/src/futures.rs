@@ -201,7 +201,7 @@ impl Fx {
             ins::CreatePriceIndex {
                 params: IndexParams {
                     publishers: publishers.iter().map(|k| k.pubkey()).collect(),
-                    min_publishers: 2,
+                    min_publishers: 3,
                     max_staleness: 60,
                     max_conf_bps: 200,
                     twap_interval: 60,

@@ -355,19 +355,23 @@ async fn oracle_refusals() {
     refused(&mut fx, &[&a], &[i], &[&p0], E::InvalidQuote).await;
     let i = fx.publish_ix(&p0.pubkey(), INDEX_PRICE, 10, now - 5);
     refused(&mut fx, &[&a], &[i], &[&p0], E::QuoteOutOfOrder).await;
+    // A quote as old as the staleness limit (60 s) is refused on arrival, by another publisher.
+    let p1 = fx.publishers[1].insecure_clone();
+    let i = fx.publish_ix(&p1.pubkey(), INDEX_PRICE, 10, now - 60);
+    refused(&mut fx, &[&a], &[i], &[&p1], E::InvalidQuote).await;
     // Stale: two minutes without quotes, orders are refused.
     fx.t.set_time(now + 120).await;
     let i = fx.place_ix(&a, order(BID, POST_ONLY, MID, 1));
     refused(&mut fx, &[&a], &[i], &[&a.owner], E::StaleOracle).await;
-    // One fresh publisher is not enough (two required): the quote is stored, the index not updated.
+    // One fresh publisher is not enough (three required): the quote is stored, the index not
+    // updated.
     let i = fx.publish_ix(&p0.pubkey(), INDEX_PRICE, 10, now + 120);
     fx.t.send(&[i], &[&p0]).await.unwrap();
     assert_eq!(fx.index_state().await.last_update, now);
     let i = fx.place_ix(&a, order(BID, POST_ONLY, MID, 1));
     refused(&mut fx, &[&a], &[i], &[&a.owner], E::StaleOracle).await;
-    // Wide confidence keeps the index stale too: with p0 tight and p1, p2 at 5%, the median
-    // confidence is 2.5% (two quotes) and then 5% (three), both above the 2% limit.
-    let p1 = fx.publishers[1].insecure_clone();
+    // Wide confidence keeps the index stale too: with p0 tight and p1, p2 at 5%, the three fresh
+    // quotes' median confidence is 5%, above the 2% limit.
     let p2 = fx.publishers[2].insecure_clone();
     for p in [&p1, &p2] {
         let i = fx.publish_ix(&p.pubkey(), INDEX_PRICE, INDEX_PRICE * 5 / 100, now + 120);

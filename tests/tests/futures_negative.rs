@@ -54,11 +54,12 @@ async fn exchange_and_index_admin_paths() {
     fx.refused(&[], &[i4], &[&admin], Some(E::InvalidFees))
         .await;
 
-    // Index configuration: none, nine, duplicated publishers, min above count, zero limits.
+    // Index configuration: none, nine, duplicated publishers, min above count or below three,
+    // zero limits, a TWAP interval above a day.
     let keys: Vec<Pubkey> = (0..9).map(|_| Pubkey::new_unique()).collect();
     let good = IndexParams {
         publishers: keys[..3].to_vec(),
-        min_publishers: 2,
+        min_publishers: 3,
         max_staleness: 60,
         max_conf_bps: 200,
         twap_interval: 60,
@@ -83,6 +84,20 @@ async fn exchange_and_index_admin_paths() {
         },
         IndexParams {
             min_publishers: 0,
+            ..good.clone()
+        },
+        // Two fresh quotes would leave the median to one publisher.
+        IndexParams {
+            min_publishers: 2,
+            ..good.clone()
+        },
+        IndexParams {
+            publishers: keys[..5].to_vec(),
+            min_publishers: 2,
+            ..good.clone()
+        },
+        IndexParams {
+            twap_interval: 86_401,
             ..good.clone()
         },
         IndexParams {

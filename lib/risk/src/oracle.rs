@@ -35,8 +35,9 @@ pub struct IndexPrice {
     pub conf: u64,
     /// Quotes that were fresh and used.
     pub fresh: u8,
-    /// Publish time of the oldest quote used: the price is as old as its oldest input.
-    pub oldest: i64,
+    /// Publish time of the `min_publishers`-th newest quote used: the price holds while that
+    /// many of its inputs are fresh, and one publisher posting old quotes cannot make it stale.
+    pub as_of: i64,
 }
 
 /// Median of a small set; for an even count the lower of the two middle values, so one
@@ -60,8 +61,8 @@ pub fn aggregate(quotes: &[Quote], now: i64, cfg: &IndexConfig) -> Result<IndexP
     let mut prices = [0u64; MAX_PUBLISHERS];
     let mut confs = [0u64; MAX_PUBLISHERS];
     let mut published = 0u8;
+    let mut times = [0i64; MAX_PUBLISHERS];
     let mut fresh = 0usize;
-    let mut oldest = i64::MAX;
     for q in quotes.iter().filter(|q| q.price > 0) {
         published += 1;
         let age = now.checked_sub(q.publish_time).ok_or(RiskError::Overflow)?;
@@ -70,7 +71,7 @@ pub fn aggregate(quotes: &[Quote], now: i64, cfg: &IndexConfig) -> Result<IndexP
         }
         prices[fresh] = q.price;
         confs[fresh] = q.conf;
-        oldest = oldest.min(q.publish_time);
+        times[fresh] = q.publish_time;
         fresh += 1;
     }
     if published < cfg.min_publishers {
@@ -84,11 +85,13 @@ pub fn aggregate(quotes: &[Quote], now: i64, cfg: &IndexConfig) -> Result<IndexP
     if conf as u128 * BPS as u128 > cfg.max_conf_bps as u128 * price as u128 {
         return Err(RiskError::ConfidenceTooWide);
     }
+    let times = &mut times[..fresh];
+    times.sort_unstable_by(|a, b| b.cmp(a));
     Ok(IndexPrice {
         price,
         conf,
         fresh: fresh as u8,
-        oldest,
+        as_of: times[cfg.min_publishers as usize - 1],
     })
 }
 
@@ -120,7 +123,7 @@ mod tests {
             Quote::default(),
         ];
         let p = aggregate(&quotes, 1000, &CFG).unwrap();
-        assert_eq!((p.price, p.conf, p.fresh), (25_800, 20, 3));
+        assert_eq!((p.price, p.conf, p.fresh, p.as_of), (25_800, 20, 3, 990));
         // Four: mean of the middle two, rounded down.
         let quotes = [
             q(100, 1, 1000),
@@ -156,6 +159,15 @@ mod tests {
             aggregate(&wide, 1000, &CFG),
             Err(RiskError::ConfidenceTooWide)
         );
+        // A fourth publisher posting old quotes does not age the index: it holds as long as
+        // three inputs are fresh (the third newest, 995).
+        let old = [
+            q(100, 1, 1000),
+            q(101, 1, 998),
+            q(102, 1, 995),
+            q(90, 1, 941),
+        ];
+        assert_eq!(aggregate(&old, 1000, &CFG).unwrap().as_of, 995);
         let nine = [q(100, 1, 1000); 9];
         assert_eq!(aggregate(&nine, 1000, &CFG), Err(RiskError::InvalidInput));
     }

@@ -42,10 +42,13 @@ pub fn set_publishers(index: &mut PriceIndex, params: &IndexParams) -> Result<()
     let n = params.publishers.len();
     require!(
         (1..=MAX_PUBLISHERS).contains(&n)
-            && params.min_publishers >= 1
+            // At least three fresh quotes (or all of them, with fewer publishers): with two, the
+            // median is one publisher's choice.
+            && params.min_publishers as usize >= n.min(3)
             && params.min_publishers as usize <= n
             && params.max_staleness > 0
-            && params.max_conf_bps > 0,
+            && params.max_conf_bps > 0
+            && (1..=cfx_risk::twap::MAX_INTERVAL).contains(&params.twap_interval),
         FuturesError::InvalidIndexConfig
     );
     for (i, p) in params.publishers.iter().enumerate() {

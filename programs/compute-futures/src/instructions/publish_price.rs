@@ -27,8 +27,10 @@ pub fn publish_price(
     let slot = index
         .publisher_slot(&key)
         .ok_or(FuturesError::NotPublisher)?;
+    // A quote must be fresh on arrival: one already at the staleness limit adds nothing.
+    let age = now.saturating_sub(publish_time);
     require!(
-        price > 0 && publish_time <= now && publish_time > 0,
+        price > 0 && publish_time <= now && publish_time > 0 && (age as u64) < index.max_staleness,
         FuturesError::InvalidQuote
     );
     require!(
@@ -44,8 +46,8 @@ pub fn publish_price(
         Ok(p) => {
             index.price = p.price;
             index.conf = p.conf;
-            // The price is as old as its oldest input: it goes stale when that quote does.
-            index.last_update = p.oldest;
+            // The price holds while `min_publishers` of its inputs are fresh.
+            index.last_update = p.as_of;
             index
                 .twap
                 .update(p.price, now)
