@@ -86,6 +86,10 @@ impl PositionRisk {
         } else {
             (self.ask_lots, self.mark.saturating_sub(self.ask_price_min))
         };
+        if gap == 0 || lots == 0 {
+            // The usual case: orders on the passive side of the mark.
+            return Ok(0);
+        }
         notional(gap, lots, self.tick_value)
     }
 
@@ -103,20 +107,25 @@ impl PositionRisk {
             _ => self.params.initial_bps as u128,
         };
         let base = self.position.base_lots as i128;
-        let scenario = |lots: u128, loss: u128| -> Result<u128, RiskError> {
-            let n = notional(self.mark, lots as u64, self.tick_value)?;
-            mul_div_ceil(n, bps, BPS as u128)?
-                .checked_add(loss)
-                .ok_or(RiskError::Overflow)
+        let long_lots = (base + self.bid_lots as i128).unsigned_abs() as u64;
+        let short_lots = (base - self.ask_lots as i128).unsigned_abs() as u64;
+        let (long_loss, short_loss) = (self.fill_loss(true)?, self.fill_loss(false)?);
+        let margin = |lots: u64| -> Result<u128, RiskError> {
+            mul_div_ceil(
+                notional(self.mark, lots, self.tick_value)?,
+                bps,
+                BPS as u128,
+            )
         };
-        let long = scenario(
-            (base + self.bid_lots as i128).unsigned_abs(),
-            self.fill_loss(true)?,
-        )?;
-        let short = scenario(
-            (base - self.ask_lots as i128).unsigned_abs(),
-            self.fill_loss(false)?,
-        )?;
+        if long_loss == 0 && short_loss == 0 {
+            return margin(long_lots.max(short_lots));
+        }
+        let long = margin(long_lots)?
+            .checked_add(long_loss)
+            .ok_or(RiskError::Overflow)?;
+        let short = margin(short_lots)?
+            .checked_add(short_loss)
+            .ok_or(RiskError::Overflow)?;
         Ok(long.max(short))
     }
 
