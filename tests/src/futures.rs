@@ -134,6 +134,7 @@ pub fn market_params(expiry: i64) -> MarketParams {
         pnl_weight_bps: 5_000,
         price_band_bps: 300,
         ema_period: 300,
+        ema_reference_lots: 100,
         mark_band_max_bps: 1_000,
         mark_band_min_bps: 50,
         mark_narrow_period: 86_400,

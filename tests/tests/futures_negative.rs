@@ -166,6 +166,7 @@ async fn create_market_refusals() {
         MarketParamsFn(|p| p.tick_value = 1 << 24),
         // An EMA period of 0 would let every trade set the mark.
         MarketParamsFn(|p| p.ema_period = 0),
+        MarketParamsFn(|p| p.ema_reference_lots = 0),
     ];
     for f in bad {
         let mut p = market_params(expiry);
@@ -645,4 +646,73 @@ async fn resting_orders_above_a_fallen_mark_hold_their_loss() {
     let maintenance = 100 * 20_000 * TICK_VALUE as i64 * 650 / 10_000;
     assert!(equity >= maintenance, "equity {equity} below maintenance");
     fx.assert_solvent(&[a.account, b.account]).await;
+}
+
+/// A Token-2022 collateral mint with a transfer fee, permanent delegate or transfer hook is
+/// refused (the vault must hold exactly what accounts are credited); other extensions are fine.
+#[tokio::test]
+async fn collateral_mint_extensions() {
+    use cfx_tests::compute_token::{create_mint_with_extension, MintExtension as X};
+    use compute_futures::state::Exchange;
+    let mut fx = Fx::new().await;
+    let admin = fx.admin.insecure_clone();
+    let create = |mint: Pubkey| {
+        let exchange = pda(&[Exchange::SEED, mint.as_ref()]);
+        (
+            exchange,
+            ix(
+                acc::CreateExchange {
+                    admin: admin.pubkey(),
+                    collateral_mint: mint,
+                    exchange,
+                    collateral_vault: pda(&[Exchange::VAULT_SEED, exchange.as_ref()]),
+                    fee_vault: pda(&[Exchange::FEE_VAULT_SEED, exchange.as_ref()]),
+                    insurance_vault: pda(&[Exchange::INSURANCE_SEED, exchange.as_ref()]),
+                    token_program: cfx_tests::token::token_2022_id(),
+                    system_program: anchor_lang::system_program::ID,
+                },
+                ins::CreateExchange {
+                    fees: default_fees(),
+                },
+            ),
+        )
+    };
+    for ext in [X::PermanentDelegate, X::TransferFee, X::TransferHook] {
+        let mint = create_mint_with_extension(&mut fx.t, ext).await;
+        let (exchange, i) = create(mint);
+        fx.refused(
+            &[exchange],
+            &[i],
+            &[&admin],
+            Some(E::UnsupportedCollateralMint),
+        )
+        .await;
+        assert!(fx.t.account(&exchange).await.is_none(), "{ext:?}");
+    }
+    let mint = create_mint_with_extension(&mut fx.t, X::MintCloseAuthority).await;
+    let (exchange, i) = create(mint);
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+    assert!(fx.t.account(&exchange).await.is_some());
+}
+
+/// The mark's EMA weighs trades by size: a one-lot wash trade at the band edge after a quiet
+/// spell moves it 1% of the way (reference size 100 lots), where it used to replace it.
+#[tokio::test]
+async fn one_lot_wash_trade_barely_moves_the_mark() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    fx.place(&a, order(ASK, POST_ONLY, 25_750, 1))
+        .await
+        .unwrap();
+    fx.place(&b, order(BID, IOC, 25_750, 1)).await.unwrap();
+    // Seeded from the index mark (25,000) and moved by 750 × 1/100 of a full period.
+    assert_eq!(fx.market_state().await.ema_price, 25_007);
+    // A quiet period later, a full-size trade moves it all the way to its price.
+    fx.advance(300, INDEX_PRICE).await;
+    fx.place(&a, order(ASK, POST_ONLY, 25_100, 100))
+        .await
+        .unwrap();
+    fx.place(&b, order(BID, IOC, 25_100, 100)).await.unwrap();
+    assert_eq!(fx.market_state().await.ema_price, 25_100);
 }

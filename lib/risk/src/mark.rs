@@ -17,23 +17,32 @@ pub struct MarkConfig {
     pub narrow_period: u64,
 }
 
-/// Moves `ema` toward `sample` by `min(dt, period) / period` of the gap, rounding toward the old
-/// value so a single update never overshoots.
-pub fn ema_update(ema: u64, sample: u64, dt: u64, period: u64) -> Result<u64, RiskError> {
-    if ema == 0 || period == 0 {
-        return Ok(sample);
+/// Moves `ema` toward a trade price `sample` by `min(dt, period) / period` of the gap, scaled by
+/// `min(lots, reference_lots) / reference_lots`: a trade smaller than the reference size moves the
+/// mark proportionally less, so a one-lot wash trade cannot reset it. Rounds toward the old value,
+/// so an update never overshoots. `ema` 0 (no EMA yet) is an error: seed it with the index mark.
+pub fn ema_update(
+    ema: u64,
+    sample: u64,
+    dt: u64,
+    period: u64,
+    lots: u64,
+    reference_lots: u64,
+) -> Result<u64, RiskError> {
+    if ema == 0 || period == 0 || reference_lots == 0 {
+        return Err(RiskError::InvalidInput);
     }
-    let w = dt.min(period) as u128;
+    let num = dt.min(period) as u128 * lots.min(reference_lots) as u128;
+    let den = period as u128 * reference_lots as u128;
     if sample >= ema {
-        let step = mul_div_floor((sample - ema) as u128, w, period as u128)?;
+        let step = mul_div_floor((sample - ema) as u128, num, den)?;
         Ok(ema + step as u64)
     } else {
-        let step = mul_div_floor((ema - sample) as u128, w, period as u128)?;
+        let step = mul_div_floor((ema - sample) as u128, num, den)?;
         Ok(ema - step as u64)
     }
 }
 
-/// Band half-width at `now` for a market expiring at `expiry`.
 pub fn band_bps(now: i64, expiry: i64, cfg: &MarkConfig) -> Result<u64, RiskError> {
     if cfg.band_min_bps > cfg.band_max_bps || cfg.band_max_bps > BPS {
         return Err(RiskError::InvalidInput);
@@ -86,13 +95,36 @@ mod tests {
 
     #[test]
     fn ema_moves_by_elapsed_share() {
-        assert_eq!(ema_update(0, 250, 1, 300), Ok(250));
-        assert_eq!(ema_update(1_000, 1_300, 30, 300), Ok(1_030));
-        assert_eq!(ema_update(1_000, 700, 30, 300), Ok(970));
-        assert_eq!(ema_update(1_000, 1_300, 3_000, 300), Ok(1_300));
-        // 1 tick gap, short dt: rounds toward the old value.
-        assert_eq!(ema_update(1_000, 1_001, 1, 300), Ok(1_000));
-        assert_eq!(ema_update(1_000, 999, 1, 300), Ok(1_000));
+        // Full-size trades (≥ 10 reference lots): by the elapsed share of the 300 s period.
+        assert_eq!(ema_update(1_000, 1_300, 30, 300, 10, 10), Ok(1_030));
+        assert_eq!(ema_update(1_000, 700, 30, 300, 50, 10), Ok(970));
+        assert_eq!(ema_update(1_000, 1_300, 3_000, 300, 10, 10), Ok(1_300));
+        assert_eq!(ema_update(1_000, 1_001, 1, 300, 10, 10), Ok(1_000));
+        assert_eq!(ema_update(1_000, 999, 1, 300, 10, 10), Ok(1_000));
+        // No EMA yet, no period or no reference size: the caller must seed or configure it.
+        assert_eq!(
+            ema_update(0, 250, 1, 300, 1, 10),
+            Err(RiskError::InvalidInput)
+        );
+        assert_eq!(
+            ema_update(1_000, 250, 1, 0, 1, 10),
+            Err(RiskError::InvalidInput)
+        );
+        assert_eq!(
+            ema_update(1_000, 250, 1, 300, 1, 0),
+            Err(RiskError::InvalidInput)
+        );
+    }
+
+    #[test]
+    fn small_trades_move_the_ema_less() {
+        // After a full idle period, a full-size trade replaces the EMA; one lot of a 100-lot
+        // reference moves it 1% of the way.
+        assert_eq!(ema_update(1_000, 1_300, 300, 300, 100, 100), Ok(1_300));
+        assert_eq!(ema_update(1_000, 1_300, 300, 300, 1, 100), Ok(1_003));
+        assert_eq!(ema_update(1_000, 700, 300, 300, 1, 100), Ok(997));
+        // Half the period and half the size: a quarter of the gap.
+        assert_eq!(ema_update(1_000, 1_400, 150, 300, 50, 100), Ok(1_100));
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub enum FuturesError {
     BatchTooLarge,
     #[msg("More accounts than the instruction takes")]
     TooManyAccounts,
+    #[msg("Collateral mint has a Token-2022 extension the vault cannot work with")]
+    UnsupportedCollateralMint,
 }
 
 impl From<cfx_risk::RiskError> for FuturesError {

@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022::extension::ExtensionType;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use compute_token::instructions::initialize_registry::mint_has_extension;
 
 use crate::error::FuturesError;
 use crate::events::ExchangeCreated;
@@ -25,6 +27,16 @@ impl FeeSchedule {
         Ok(())
     }
 }
+
+/// Token-2022 extensions a collateral mint must not have: a permanent delegate could move the
+/// vault's tokens without the exchange; a transfer fee makes the vault receive less than a
+/// deposit credits (breaking vault = Σ collateral + counters); a transfer hook runs a program of
+/// the mint authority's choice on every deposit and withdrawal and could block them.
+pub const REJECTED_COLLATERAL_MINT_EXTENSIONS: [ExtensionType; 3] = [
+    ExtensionType::PermanentDelegate,
+    ExtensionType::TransferFeeConfig,
+    ExtensionType::TransferHook,
+];
 
 /// Creates an exchange for one collateral mint, with its collateral, fee and insurance vaults.
 #[derive(Accounts)]
@@ -78,6 +90,13 @@ pub struct CreateExchange<'info> {
 pub fn create_exchange(ctx: Context<CreateExchange>, fees: FeeSchedule) -> Result<()> {
     fees.validate()?;
     let a = &ctx.accounts;
+    require!(
+        !mint_has_extension(
+            &a.collateral_mint.to_account_info(),
+            &REJECTED_COLLATERAL_MINT_EXTENSIONS
+        )?,
+        FuturesError::UnsupportedCollateralMint
+    );
     let mut exchange = a.exchange.load_init()?;
     exchange.admin = a.admin.key();
     exchange.collateral_mint = a.collateral_mint.key();

@@ -21,6 +21,7 @@ pub struct MarketParams {
     pub pnl_weight_bps: u64,
     pub price_band_bps: u64,
     pub ema_period: u64,
+    pub ema_reference_lots: u64,
     pub mark_band_max_bps: u64,
     pub mark_band_min_bps: u64,
     pub mark_narrow_period: u64,
@@ -79,6 +80,7 @@ fn validate(p: &MarketParams, now: i64) -> Result<()> {
             && margin.validate().is_ok()
             && p.price_band_bps > 0
             && p.ema_period > 0
+            && p.ema_reference_lots > 0
             // A resting order filled at the edge of the band loses at most the band against the
             // mark: the initial margin charged on it must cover that and still leave maintenance.
             && p.price_band_bps.saturating_add(p.maintenance_margin_bps) <= p.initial_margin_bps
@@ -144,6 +146,7 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
     m.pnl_weight_bps = params.pnl_weight_bps;
     m.price_band_bps = params.price_band_bps;
     m.ema_period = params.ema_period;
+    m.ema_reference_lots = params.ema_reference_lots;
     m.mark_band_max_bps = params.mark_band_max_bps;
     m.mark_band_min_bps = params.mark_band_min_bps;
     m.mark_narrow_period = params.mark_narrow_period;

@@ -280,13 +280,27 @@ pub fn place(
         m.volume_lots = m.volume_lots.saturating_add(out.filled_lots);
     }
     // The EMA samples trades only: a book mid could be moved at no cost with post-only quotes.
-    // It is time-weighted (a sample moves it by elapsed / period), so many trades in one second
-    // move it no more than one, and the band around the index bounds it anyway.
+    // A sample moves it by elapsed / period, scaled by the trade's size against the market's
+    // reference size, so neither many trades in one second nor a one-lot wash trade after a
+    // quiet spell can reset it; the band around the index bounds it anyway. Before the first
+    // trade it starts from the mark (the index).
     if out.filled_lots > 0 {
         let m = &mut *t.market;
         let dt = (t.now - m.ema_time).max(0) as u64;
-        m.ema_price = ema_update(m.ema_price, m.last_trade_price, dt, m.ema_period)
-            .map_err(FuturesError::from)?;
+        let ema = if m.ema_price == 0 {
+            t.mark
+        } else {
+            m.ema_price
+        };
+        m.ema_price = ema_update(
+            ema,
+            m.last_trade_price,
+            dt,
+            m.ema_period,
+            out.filled_lots,
+            m.ema_reference_lots,
+        )
+        .map_err(FuturesError::from)?;
         m.ema_time = t.now;
     }
     // The taker pays the crank for every event it put on the queue.

@@ -66,6 +66,8 @@ pub struct Market {
     /// Orders must be priced within this many bps of the mark.
     pub price_band_bps: u64,
     pub ema_period: u64,
+    /// Lots a trade needs to move the EMA by its full time weight; smaller ones move it less.
+    pub ema_reference_lots: u64,
     pub mark_band_max_bps: u64,
     pub mark_band_min_bps: u64,
     pub mark_narrow_period: u64,

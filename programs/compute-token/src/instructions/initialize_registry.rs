@@ -72,15 +72,23 @@ pub fn initialize_registry(ctx: Context<InitializeRegistry>) -> Result<()> {
 }
 
 fn check_bond_mint_extensions(mint: &AccountInfo) -> Result<()> {
+    require!(
+        !mint_has_extension(mint, &REJECTED_BOND_MINT_EXTENSIONS)?,
+        ComputeTokenError::UnsupportedBondMintExtension
+    );
+    Ok(())
+}
+
+/// Whether `mint` is a Token-2022 mint with any of `types` (an SPL Token mint has none). Also
+/// used by compute-futures for its collateral mint.
+pub fn mint_has_extension(mint: &AccountInfo, types: &[ExtensionType]) -> Result<bool> {
     if *mint.owner != Token2022::id() {
-        return Ok(());
+        return Ok(false);
     }
     let data = mint.try_borrow_data()?;
     let state = StateWithExtensions::<MintState>::unpack(&data)?;
-    let rejected = state
+    Ok(state
         .get_extension_types()?
         .iter()
-        .any(|t| REJECTED_BOND_MINT_EXTENSIONS.contains(t));
-    require!(!rejected, ComputeTokenError::UnsupportedBondMintExtension);
-    Ok(())
+        .any(|t| types.contains(t)))
 }
