@@ -190,18 +190,29 @@ async fn order_types_and_self_trade_prevention() {
     // Market order: IOC limited to the band edge (mark + 10%).
     fx.place(&b, order(BID, MARKET, 0, 4)).await.unwrap();
     assert_eq!(fx.margin(&b.account).await.positions[0].base_lots, 4);
-    // Resting order with time in force expires and is removed when met.
+    fx.crank(&[a.account], &b.account, 16).await.unwrap();
+    // Resting order with time in force expires and is removed when met; its owner, not the
+    // taker that removed it, pays the crank for the out event.
     let mut gtd = order(ASK, POST_ONLY, 25_500, 2);
     gtd.time_in_force = 30;
     fx.place(&a, gtd).await.unwrap();
     fx.advance(31, INDEX_PRICE).await;
+    let (a0, b0) = (
+        fx.margin(&a.account).await.collateral,
+        fx.margin(&b.account).await.collateral,
+    );
     fx.place(&b, order(BID, IOC, 25_500, 2)).await.unwrap();
     assert_eq!(
         fx.margin(&b.account).await.positions[0].base_lots,
         4,
         "the expired ask did not trade"
     );
+    assert_eq!(fx.margin(&b.account).await.collateral, b0, "the taker paid");
+    assert_eq!(fx.queue_len().await, 1);
     fx.crank(&[a.account], &b.account, 16).await.unwrap();
+    let reward = default_fees().crank_reward as i64;
+    assert_eq!(fx.margin(&a.account).await.collateral, a0 - reward);
+    assert_eq!(fx.margin(&b.account).await.collateral, b0 + reward);
     let (bids, asks) = fx.book_orders().await;
     assert!(asks.is_empty());
     assert_eq!(bids.len(), 2);

@@ -6,7 +6,7 @@ use cfx_risk::math::notional;
 use crate::error::FuturesError;
 use crate::events::{EventsConsumed, MakerFilled, MakerOut};
 use crate::instructions::place_order::all_infos;
-use crate::instructions::place_order::decode_tag;
+use crate::instructions::place_order::{decode_tag, OWNER_PAYS};
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
 use crate::state::{Exchange, MarginAccount, Market};
@@ -185,6 +185,8 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
     }
     let mut consumed = 0u32;
     let mut reward = 0u64;
+    // Rewards charged at the crank to the owners of removed orders.
+    let mut direct = 0u64;
     while consumed < limit as u32 {
         let Some(rec) = queue.front().copied() else {
             break;
@@ -201,7 +203,7 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         let v = &makers_v[i];
         // SAFETY: one maker borrowed at a time, none of them the exchange, market or queue.
         let acc = unsafe { &mut *(v.data_mut()[8..].as_mut_ptr() as *mut MarginAccount) };
-        let (maker_bps, paid) = decode_tag(rec.tag);
+        let (low, paid) = decode_tag(rec.tag);
         apply(
             acc,
             v.key(),
@@ -209,17 +211,25 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
             market,
             exchange,
             &event,
-            maker_bps,
+            low,
             rec.seq_num,
         )?;
+        if matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS {
+            // The removed order's owner pays, from what it has (never into debt).
+            let take = (paid as i64).min(acc.collateral.max(0));
+            acc.collateral -= take;
+            direct += take as u64;
+        } else {
+            // What the taker paid into the pool for this event.
+            reward += paid as u64;
+        }
         queue.pop();
         consumed += 1;
-        // What the taker paid into the pool for this event.
-        reward += paid as u64;
     }
     // The pool holds at least the rewards of the queued events; `min` only guards the arithmetic.
     let reward = reward.min(exchange.crank_pool);
     exchange.crank_pool -= reward;
+    let reward = reward + direct;
     {
         // SAFETY: no maker borrow is alive any more; the exchange and market are other accounts.
         let r = unsafe { &mut *(reward_v.data_mut()[8..].as_mut_ptr() as *mut MarginAccount) };

@@ -60,17 +60,22 @@ pub struct PlaceOrder<'info> {
     pub event_queue: UncheckedAccount<'info>,
 }
 
-/// What place_order records in an event's tag for the crank: the maker fee rate of a fill in the
-/// low half, the crank reward the taker paid for the event in the high half. The crank charges,
-/// pays and rewards exactly that, whatever the fee schedule is by the time it runs.
-pub fn encode_tag(maker_bps: i16, crank_reward: u16) -> u32 {
-    (maker_bps as u16 as u32) | ((crank_reward as u32) << 16)
+/// What place_order records in an event's tag for the crank: the crank reward for the event in
+/// the high half; in the low half, for a fill the maker fee rate, for an out `OWNER_PAYS` when
+/// the removed order was another account's expired order, whose owner, not the taker, pays the
+/// reward at the crank. The crank charges, pays and
+/// rewards exactly that, whatever the fee schedule is by the time it runs.
+pub fn encode_tag(low: i16, crank_reward: u16) -> u32 {
+    (low as u16 as u32) | ((crank_reward as u32) << 16)
 }
 
-/// (maker fee rate, crank reward) of an event's tag.
+/// (low half, crank reward) of an event's tag.
 pub fn decode_tag(tag: u32) -> (i16, u16) {
     (tag as u16 as i16, (tag >> 16) as u16)
 }
+
+/// Low half of an out's tag: the order's owner pays the crank reward.
+pub const OWNER_PAYS: i16 = 1;
 
 /// What an instruction that trades holds while it trades.
 pub struct Trader<'a> {
@@ -193,12 +198,21 @@ pub fn place(
     let reward = u16::try_from(t.exchange.crank_reward).map_err(|_| FuturesError::InvalidFees)?;
     let fresh = (queue.seq_num() - first_event) as usize;
     let mut rebates = 0u64;
+    // Events the taker pays the crank for: its fills and the outs of its own orders.
+    let mut taker_events = 0u64;
     for k in queue.len() - fresh..queue.len() {
         let Some(r) = queue.get_mut(k) else { break };
         if r.kind != EVENT_FILL {
-            r.tag = encode_tag(0, reward);
+            // Another account's expired order this one removed is paid for by its owner, so
+            // walls of short-lived orders cost takers nothing. An order evicted from a full side
+            // is paid for by the order that took its place.
+            let owner_pays =
+                r.owner != t.account.id && r.reason == cfx_book::OutReason::Expired as u8;
+            r.tag = encode_tag(if owner_pays { OWNER_PAYS } else { 0 }, reward);
+            taker_events += !owner_pays as u64;
             continue;
         }
+        taker_events += 1;
         r.tag = encode_tag(maker_bps, reward);
         if maker_bps < 0 {
             let n = notional(r.price, r.lots, t.market.tick_value).map_err(FuturesError::from)?;
@@ -303,9 +317,9 @@ pub fn place(
         .map_err(FuturesError::from)?;
         m.ema_time = t.now;
     }
-    // The taker pays the crank for every event it put on the queue.
+    // The taker pays the crank for its fills and the outs it caused but expired orders'.
     let crank = (reward as u64)
-        .checked_mul(fresh as u64)
+        .checked_mul(taker_events)
         .ok_or(FuturesError::Overflow)?;
     t.exchange.crank_pool = t
         .exchange
