@@ -62,35 +62,37 @@ pub fn run_fast(
     if *program_id != crate::ID {
         return Err(anchor_lang::error::ErrorCode::DeclaredProgramIdMismatch.into());
     }
-    let mut args = &data[8..];
+    let args = &data[8..];
     match which {
         FastInstruction::PlaceOrder => {
-            let ix = crate::instruction::PlaceOrder::deserialize(&mut args)
-                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
-            place_order_views(views, ix.args)
+            place_order_views(views, parse::<crate::instruction::PlaceOrder>(args)?.args)
         }
-        FastInstruction::CancelAllAndPlace => {
-            let ix = crate::instruction::CancelAllAndPlace::deserialize(&mut args)
-                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
-            cancel_all_and_place_views(views, ix.orders)
-        }
-        FastInstruction::CancelOrder => {
-            let ix = crate::instruction::CancelOrder::deserialize(&mut args)
-                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
-            cancel_views(views, Target::Id(ix.order_id))
-        }
-        FastInstruction::CancelOrderByClientId => {
-            let ix = crate::instruction::CancelOrderByClientId::deserialize(&mut args)
-                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
-            cancel_views(views, Target::Client(ix.client_order_id))
-        }
+        FastInstruction::CancelAllAndPlace => cancel_all_and_place_views(
+            views,
+            parse::<crate::instruction::CancelAllAndPlace>(args)?.orders,
+        ),
+        FastInstruction::CancelOrder => cancel_views(
+            views,
+            Target::Id(parse::<crate::instruction::CancelOrder>(args)?.order_id),
+        ),
+        FastInstruction::CancelOrderByClientId => cancel_views(
+            views,
+            Target::Client(
+                parse::<crate::instruction::CancelOrderByClientId>(args)?.client_order_id,
+            ),
+        ),
         FastInstruction::CancelAllOrders => cancel_views(views, Target::All),
-        FastInstruction::ConsumeEvents => {
-            let ix = crate::instruction::ConsumeEvents::deserialize(&mut args)
-                .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize)?;
-            consume_events_views(views, ix.limit)
-        }
+        FastInstruction::ConsumeEvents => consume_events_views(
+            views,
+            parse::<crate::instruction::ConsumeEvents>(args)?.limit,
+        ),
     }
+}
+
+/// An instruction's arguments after its discriminator, as Anchor's dispatcher reads them.
+fn parse<T: AnchorDeserialize>(mut args: &[u8]) -> Result<T> {
+    T::deserialize(&mut args)
+        .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize.into())
 }
 
 fn to_program_result(r: Result<()>) -> core::result::Result<(), ProgramError> {
@@ -108,11 +110,8 @@ pub fn process_instruction<'info>(
     data: &'info [u8],
 ) -> core::result::Result<(), ProgramError> {
     if let Some(which) = FastInstruction::of(data) {
-        let views = match views_of(accounts, true) {
-            Ok(v) => v,
-            Err(e) => return to_program_result(Err(e)),
-        };
-        return to_program_result(run_fast(which, program_id, &views, data));
+        let r = views_of(accounts, true).and_then(|v| run_fast(which, program_id, &v, data));
+        return to_program_result(r);
     }
     crate::entry(program_id, accounts, data)
 }

@@ -29,32 +29,7 @@ pub struct AccountView<'a> {
 }
 
 impl<'a> AccountView<'a> {
-    /// # Safety
-    /// `data` must point to `len` bytes that stay valid for `'a` and that nothing else accesses
-    /// except through views of the same account.
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn new(
-        key: &'a Pubkey,
-        owner: &'a Pubkey,
-        data: *mut u8,
-        len: usize,
-        is_signer: bool,
-        is_writable: bool,
-        duplicate_of: Option<u8>,
-    ) -> Self {
-        AccountView {
-            key,
-            owner,
-            data,
-            len: len as u32,
-            is_signer,
-            is_writable,
-            duplicate_of,
-            _data: PhantomData,
-        }
-    }
-
-    /// A view of an `AccountInfo`; `duplicate_of` is filled in by `views_of`.
+    /// A view of an `AccountInfo`; `duplicate_of` is filled in by `views_of` / `views_of_ix`.
     pub fn of_info(info: &AccountInfo<'a>) -> Self {
         // SAFETY: the RefCell holds the account's data slice for the whole instruction; its
         // `&mut [u8]` is read as the raw fat pointer it is (same layout), so no reference to the
@@ -142,6 +117,16 @@ impl<'a> AccountView<'a> {
     /// No other borrow of this account's data may be alive while the result is.
     pub unsafe fn load_mut<T: ZeroCopy + Owner>(&self) -> Result<&'a mut T> {
         self.check_program_account(true)?;
+        self.load_mut_repeatable()
+    }
+
+    /// The account's `T` for writing, checking only its type: for an account already checked by
+    /// `load` that may repeat another one borrowed at other times (the crank's makers and
+    /// reward account).
+    ///
+    /// # Safety
+    /// No other borrow of this account's data may be alive while the result is.
+    pub unsafe fn load_mut_repeatable<T: ZeroCopy>(&self) -> Result<&'a mut T> {
         let data = self.data_mut();
         typed::<T>(data)?;
         let n = T::DISCRIMINATOR.len();
@@ -202,22 +187,13 @@ impl<'a> Views<'a> {
         }
     }
 
-    pub fn push(&mut self, v: AccountView<'a>) -> Result<()> {
-        let slot = self
-            .views
-            .get_mut(self.len)
-            .ok_or(crate::error::FuturesError::TooManyAccounts)?;
-        slot.write(v);
-        self.len += 1;
-        Ok(())
-    }
-
     /// Appends a view built in place, field by field: on the VM a whole-struct copy of this
     /// size is a byte-wise `memcpy` loop (~100 CU), the walk's main cost otherwise. `false` when
     /// full.
     ///
     /// # Safety
-    /// As for `AccountView::new`: `data` points to `len` bytes valid for `'a`.
+    /// `data` points to `len` bytes that stay valid for `'a` and that nothing else accesses
+    /// except through views of the same account.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn push_parts(
@@ -250,27 +226,43 @@ impl<'a> Views<'a> {
     }
 
     pub fn as_slice(&self) -> &[AccountView<'a>] {
-        // SAFETY: the first `len` entries were written by `push`.
+        // SAFETY: the first `len` entries were written by `push_parts`.
         unsafe { core::slice::from_raw_parts(self.views.as_ptr() as *const AccountView, self.len) }
     }
 }
 
-/// Views of `infos`, on the heap (Anchor handlers, the native dispatcher, health accounts of
-/// `withdraw`). With `mark_repeats`, an account that repeats an earlier one is marked the way the
-/// runtime's input marks it (quadratic; read-only uses do not need it). At most `MAX_VIEWS`.
+/// Views of `infos`, on the heap (the native dispatcher, health accounts of `withdraw`). With
+/// `mark_repeats`, an account that repeats an earlier one is marked the way the runtime's input
+/// marks it (quadratic; read-only uses do not need it). At most `MAX_VIEWS`.
 pub fn views_of<'a>(infos: &[AccountInfo<'a>], mark_repeats: bool) -> Result<Vec<AccountView<'a>>> {
-    require!(
-        infos.len() <= MAX_VIEWS,
-        crate::error::FuturesError::TooManyAccounts
-    );
-    let mut out = Vec::with_capacity(infos.len());
-    for (i, info) in infos.iter().enumerate() {
+    collect_views(infos.iter(), mark_repeats)
+}
+
+/// Views of an Anchor instruction's accounts followed by its remaining accounts, repeats marked:
+/// what the Anchor handlers of the fast-path instructions pass to the view-based handlers.
+pub fn views_of_ix<'a>(
+    fixed: &[AccountInfo<'a>],
+    remaining: &[AccountInfo<'a>],
+) -> Result<Vec<AccountView<'a>>> {
+    collect_views(fixed.iter().chain(remaining), true)
+}
+
+fn collect_views<'a, 'b>(
+    infos: impl Iterator<Item = &'b AccountInfo<'a>>,
+    mark_repeats: bool,
+) -> Result<Vec<AccountView<'a>>>
+where
+    'a: 'b,
+{
+    let mut out: Vec<AccountView<'a>> = Vec::new();
+    for info in infos {
+        require!(
+            out.len() < MAX_VIEWS,
+            crate::error::FuturesError::TooManyAccounts
+        );
         let mut v = AccountView::of_info(info);
         if mark_repeats {
-            v.duplicate_of = infos[..i]
-                .iter()
-                .position(|o| o.key == info.key)
-                .map(|p| p as u8);
+            v.duplicate_of = out.iter().position(|o| o.key == v.key).map(|p| p as u8);
         }
         out.push(v);
     }

@@ -3,13 +3,11 @@ use cfx_book::{Book, EventQueue};
 
 use crate::error::FuturesError;
 use crate::events::OrderCancelled;
-use crate::instructions::place_order::{
-    all_infos, place, with_trader, OrderArgs, PlaceOrder, Trader,
-};
+use crate::instructions::place_order::{place, with_trader, OrderArgs, PlaceOrder, Trader};
 use crate::keys::key_eq;
 use crate::state::book::load_book;
 use crate::state::{MarginAccount, Market};
-use crate::view::{check_book_account, require_distinct, views_of, AccountView};
+use crate::view::{check_book_account, require_distinct, views_of_ix, AccountView};
 
 /// Owner or delegate cancels resting orders of its account in one market.
 #[derive(Accounts)]
@@ -140,8 +138,7 @@ pub fn cancel_views(views: &[AccountView], target: Target) -> Result<()> {
 
 /// Reached only when the entrypoint's fast path is bypassed: the same handler over views.
 fn cancel(ctx: Context<CancelOrder>, target: Target) -> Result<()> {
-    let infos = ctx.accounts.to_account_infos();
-    let views = views_of(&infos, true)?;
+    let views = views_of_ix(&ctx.accounts.to_account_infos(), &[])?;
     cancel_views(&views, target)
 }
 
@@ -184,7 +181,6 @@ pub fn cancel_all_and_place<'info>(
     ctx: Context<'info, PlaceOrder<'info>>,
     orders: Vec<OrderArgs>,
 ) -> Result<()> {
-    let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
-    let views = views_of(&infos, true)?;
+    let views = views_of_ix(&ctx.accounts.to_account_infos(), ctx.remaining_accounts)?;
     cancel_all_and_place_views(&views, orders)
 }

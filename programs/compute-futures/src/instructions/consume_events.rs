@@ -5,12 +5,11 @@ use cfx_risk::math::notional;
 
 use crate::error::FuturesError;
 use crate::events::{EventsConsumed, MakerFilled, MakerOut};
-use crate::instructions::place_order::all_infos;
 use crate::instructions::place_order::{decode_tag, OWNER_PAYS};
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
 use crate::state::{Exchange, MarginAccount, Market};
-use crate::view::{check_book_account, require_distinct, views_of, AccountView};
+use crate::view::{check_book_account, require_distinct, views_of_ix, AccountView};
 
 /// Most maker accounts one crank transaction can use (a transaction holds about 25 accounts).
 const MAX_MAKERS: usize = 32;
@@ -202,7 +201,7 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         };
         let v = &makers_v[i];
         // SAFETY: one maker borrowed at a time, none of them the exchange, market or queue.
-        let acc = unsafe { &mut *(v.data_mut()[8..].as_mut_ptr() as *mut MarginAccount) };
+        let acc = unsafe { v.load_mut_repeatable::<MarginAccount>()? };
         let (low, paid) = decode_tag(rec.tag);
         apply(
             acc,
@@ -232,7 +231,7 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
     let reward = reward + direct;
     {
         // SAFETY: no maker borrow is alive any more; the exchange and market are other accounts.
-        let r = unsafe { &mut *(reward_v.data_mut()[8..].as_mut_ptr() as *mut MarginAccount) };
+        let r = unsafe { reward_v.load_mut_repeatable::<MarginAccount>()? };
         let c = (r.collateral as i128) + reward as i128;
         r.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
     }
@@ -247,7 +246,6 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
 
 /// Reached only when the entrypoint's fast path is bypassed: the same handler over views.
 pub fn consume_events<'info>(ctx: Context<'info, ConsumeEvents<'info>>, limit: u16) -> Result<()> {
-    let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
-    let views = views_of(&infos, true)?;
+    let views = views_of_ix(&ctx.accounts.to_account_infos(), ctx.remaining_accounts)?;
     consume_events_views(&views, limit)
 }

@@ -14,7 +14,7 @@ use crate::health::{account_health, mark_ticks};
 use crate::keys::key_eq;
 use crate::state::book::{load_book, load_queue};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
-use crate::view::{check_book_account, require_distinct, views_of, AccountView};
+use crate::view::{check_book_account, require_distinct, views_of_ix, AccountView};
 
 /// One order as a trader sends it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -521,18 +521,6 @@ pub fn place_order_views(views: &[AccountView], args: OrderArgs) -> Result<()> {
 /// Reached only when the entrypoint's fast path is bypassed (Anchor's dispatcher): the same
 /// handler over views of the same accounts.
 pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: OrderArgs) -> Result<()> {
-    let infos = all_infos(&ctx.accounts.to_account_infos(), ctx.remaining_accounts);
-    let views = views_of(&infos, true)?;
+    let views = views_of_ix(&ctx.accounts.to_account_infos(), ctx.remaining_accounts)?;
     place_order_views(&views, args)
-}
-
-/// Anchor's accounts of a trading instruction followed by its remaining accounts.
-pub fn all_infos<'info>(
-    fixed: &[AccountInfo<'info>],
-    remaining: &[AccountInfo<'info>],
-) -> Vec<AccountInfo<'info>> {
-    let mut v = Vec::with_capacity(fixed.len() + remaining.len());
-    v.extend_from_slice(fixed);
-    v.extend_from_slice(remaining);
-    v
 }

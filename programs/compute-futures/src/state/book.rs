@@ -28,11 +28,6 @@ pub fn payload<'a>(
     Ok(&mut data[HEADER_LEN..])
 }
 
-pub fn check_owner(info: &AccountInfo) -> Result<()> {
-    require_keys_eq!(*info.owner, crate::ID, FuturesError::WrongBookAccount);
-    Ok(())
-}
-
 pub fn load_book<'a>(data: &'a mut [u8], market: &Pubkey) -> Result<Book<'a>> {
     Book::load(payload(data, &BOOK_DISCRIMINATOR, market)?)
         .map_err(|_| error!(FuturesError::WrongBookAccount))
