@@ -640,8 +640,25 @@ impl Fx {
         v
     }
 
-    /// Sends `ixs`, expects the program error `e` (any error when `None`), and checks that none of
-    /// the watched accounts changed.
+    /// Sends `ixs`, has `check` judge the result, and checks that none of the watched accounts
+    /// changed.
+    async fn refused_with(
+        &mut self,
+        accounts: &[Pubkey],
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        check: impl FnOnce(Result<u64, TxError>),
+    ) {
+        let keys = self.watched(accounts);
+        let before = self.t.snapshot(&keys).await;
+        check(self.t.send(ixs, signers).await);
+        assert_eq!(
+            self.t.snapshot(&keys).await,
+            before,
+            "a refused instruction changed state"
+        );
+    }
+
     /// `refused` for errors identified by their number (Anchor's own errors).
     pub async fn refused_code(
         &mut self,
@@ -650,24 +667,19 @@ impl Fx {
         signers: &[&Keypair],
         code: u32,
     ) {
-        let keys = self.watched(accounts);
-        let before = self.t.snapshot(&keys).await;
-        let r = self.t.send(ixs, signers).await;
-        match r {
+        self.refused_with(accounts, ixs, signers, |r| match r {
             Ok(_) => panic!("expected error {code}, the transaction succeeded"),
             Err(err) => assert_eq!(
                 crate::error_code(&err),
                 Some(code),
                 "expected error {code}, got {err:?}"
             ),
-        }
-        assert_eq!(
-            self.t.snapshot(&keys).await,
-            before,
-            "a refused instruction changed state"
-        );
+        })
+        .await
     }
 
+    /// Sends `ixs`, expects the program error `e` (any error when `None`), and checks that none of
+    /// the watched accounts changed.
     pub async fn refused(
         &mut self,
         accounts: &[Pubkey],
@@ -675,17 +687,10 @@ impl Fx {
         signers: &[&Keypair],
         e: Option<compute_futures::error::FuturesError>,
     ) {
-        let keys = self.watched(accounts);
-        let before = self.t.snapshot(&keys).await;
-        let r = self.t.send(ixs, signers).await;
-        match e {
+        self.refused_with(accounts, ixs, signers, |r| match e {
             Some(e) => assert_err(r, e),
             None => assert!(r.is_err(), "expected a refusal, the transaction succeeded"),
-        }
-        assert_eq!(
-            self.t.snapshot(&keys).await,
-            before,
-            "a refused instruction changed state"
-        );
+        })
+        .await
     }
 }

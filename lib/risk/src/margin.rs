@@ -65,15 +65,31 @@ impl PositionRisk {
     /// Lots at risk: the position for maintenance, the worse of all-bids-filled and
     /// all-asks-filled otherwise.
     pub fn exposure_lots(&self, kind: HealthKind) -> u64 {
-        let base = self.position.base_lots as i128;
         match kind {
-            HealthKind::Maintenance | HealthKind::Equity => base.unsigned_abs() as u64,
+            HealthKind::Maintenance | HealthKind::Equity => self.position.base_lots.unsigned_abs(),
             _ => {
-                let long = (base + self.bid_lots as i128).unsigned_abs();
-                let short = (base - self.ask_lots as i128).unsigned_abs();
-                long.max(short) as u64
+                let (long, short) = self.scenario_lots();
+                long.max(short)
             }
         }
+    }
+
+    /// The position's size if every bid filled, and if every ask filled.
+    fn scenario_lots(&self) -> (u64, u64) {
+        let base = self.position.base_lots as i128;
+        (
+            (base + self.bid_lots as i128).unsigned_abs() as u64,
+            (base - self.ask_lots as i128).unsigned_abs() as u64,
+        )
+    }
+
+    /// `bps` of the notional of `lots` at the mark, rounded up.
+    fn margin_on(&self, lots: u64, bps: u64) -> Result<u128, RiskError> {
+        mul_div_ceil(
+            notional(self.mark, lots, self.tick_value)?,
+            bps as u128,
+            BPS as u128,
+        )
     }
 
     /// What filling every resting bid (`bids`) or ask at its own price would lose against the
@@ -100,30 +116,23 @@ impl PositionRisk {
     pub fn requirement(&self, kind: HealthKind) -> Result<u128, RiskError> {
         let bps = match kind {
             HealthKind::Equity => return Ok(0),
-            HealthKind::Maintenance => {
-                let n = notional(self.mark, self.exposure_lots(kind), self.tick_value)?;
-                return mul_div_ceil(n, self.params.maintenance_bps as u128, BPS as u128);
-            }
-            _ => self.params.initial_bps as u128,
+            HealthKind::Maintenance => self.params.maintenance_bps,
+            HealthKind::Initial | HealthKind::Withdraw => self.params.initial_bps,
         };
-        let base = self.position.base_lots as i128;
-        let long_lots = (base + self.bid_lots as i128).unsigned_abs() as u64;
-        let short_lots = (base - self.ask_lots as i128).unsigned_abs() as u64;
-        let (long_loss, short_loss) = (self.fill_loss(true)?, self.fill_loss(false)?);
-        let margin = |lots: u64| -> Result<u128, RiskError> {
-            mul_div_ceil(
-                notional(self.mark, lots, self.tick_value)?,
-                bps,
-                BPS as u128,
-            )
+        let (long_loss, short_loss) = match kind {
+            HealthKind::Maintenance => (0, 0),
+            _ => (self.fill_loss(true)?, self.fill_loss(false)?),
         };
         if long_loss == 0 && short_loss == 0 {
-            return margin(long_lots.max(short_lots));
+            return self.margin_on(self.exposure_lots(kind), bps);
         }
-        let long = margin(long_lots)?
+        let (long_lots, short_lots) = self.scenario_lots();
+        let long = self
+            .margin_on(long_lots, bps)?
             .checked_add(long_loss)
             .ok_or(RiskError::Overflow)?;
-        let short = margin(short_lots)?
+        let short = self
+            .margin_on(short_lots, bps)?
             .checked_add(short_loss)
             .ok_or(RiskError::Overflow)?;
         Ok(long.max(short))
