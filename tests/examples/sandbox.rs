@@ -6,10 +6,10 @@
 //!
 //! `cargo run --profile test -p cfx-tests --example sandbox [rounds]`
 
-use cfx_risk::margin::{account_health, HealthKind, PositionRisk};
+use cfx_risk::margin::HealthKind;
 use cfx_tests::futures::*;
 use cfx_tests::TestContext;
-use compute_futures::health::{index_ticks, mark_ticks};
+use compute_futures::health::{account_health, index_ticks, mark_ticks};
 use compute_futures::instructions::OrderArgs;
 use compute_futures::state::MarginAccount;
 use solana_sdk::signer::Signer;
@@ -30,32 +30,15 @@ fn usd(native: i128) -> String {
 }
 
 /// Initial and maintenance health of an account holding only this market, computed off-chain
-/// with the same lib/risk functions and mark the program uses.
+/// by the program's own health function with the mark the program uses.
 async fn health(fx: &mut Fx, m: &MarginAccount) -> (i128, i128) {
     let market = fx.market_state().await;
     let index = fx.index_state().await;
     let now = fx.t.now().await;
     let mark = mark_ticks(&market, &index, now).expect("fresh index");
-    let risks: Vec<PositionRisk> = m
-        .positions
-        .iter()
-        .filter(|p| p.market == fx.market.key)
-        .map(|p| PositionRisk {
-            position: p.position(),
-            bid_lots: p.bid_lots,
-            ask_lots: p.ask_lots,
-            bid_price_max: p.bid_price_max,
-            ask_price_min: p.ask_price_min,
-            mark,
-            tick_value: market.tick_value,
-            params: market.margin_params(),
-        })
-        .collect();
-    let c = m.collateral as i128;
-    (
-        account_health(c, risks.iter(), HealthKind::Initial).unwrap(),
-        account_health(c, risks.iter(), HealthKind::Maintenance).unwrap(),
-    )
+    let known = [(&fx.market.key, &market, mark)];
+    let h = |kind| account_health(m, &known, &[], now, kind).expect("health");
+    (h(HealthKind::Initial), h(HealthKind::Maintenance))
 }
 
 #[tokio::main(flavor = "current_thread")]
