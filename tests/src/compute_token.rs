@@ -3,7 +3,7 @@
 
 use crate::{
     anchor_processor,
-    context::{Program, TestContext, TxError},
+    context::{Prefund, Program, TestContext, TxError},
     token::token_2022_id,
 };
 use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
@@ -60,8 +60,15 @@ pub fn mint_pda(window: &Pubkey) -> Pubkey {
 pub fn position_pda(window: &Pubkey, provider: &Pubkey) -> Pubkey {
     pda(&[Position::SEED, window.as_ref(), provider.as_ref()])
 }
-pub fn ticket_pda(position: &Pubkey, id: u64) -> Pubkey {
-    pda(&[Ticket::SEED, position.as_ref(), &id.to_le_bytes()])
+/// A ticket's address: position, holder and the holder's nonce. The fixtures use the
+/// position's next ticket id as the nonce.
+pub fn ticket_pda(position: &Pubkey, holder: &Pubkey, nonce: u64) -> Pubkey {
+    pda(&[
+        Ticket::SEED,
+        position.as_ref(),
+        holder.as_ref(),
+        &nonce.to_le_bytes(),
+    ])
 }
 
 pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
@@ -144,7 +151,15 @@ impl Market {
 
     /// Like `new`, without initializing the registry (`init_cu` stays 0).
     pub async fn uninitialized(bond_program: Pubkey) -> Self {
+        Self::uninitialized_with(bond_program, None).await
+    }
+
+    /// Like `uninitialized`; with `prefund`, every account the program creates afterwards is
+    /// pre-funded first (`TestContext::prefund`).
+    pub async fn uninitialized_with(bond_program: Pubkey, prefund: Option<Prefund>) -> Self {
         let mut t = TestContext::start(vec![program()]).await;
+        t.prefund = prefund;
+        t.prefund_programs = vec![ID];
         t.set_time(T0).await;
         let admin = t.funded_keypair(10_000_000_000).await;
         let bond_decimals = 6;
@@ -237,7 +252,7 @@ impl Market {
     /// Approves a new funded provider for `class`, gives it `bond_tokens` of the bond mint
     /// in its own token account (not yet deposited).
     pub async fn new_provider(&mut self, class: &Pubkey, bond_tokens: u64) -> ProviderFx {
-        self.new_provider_with(class, bond_tokens, Keypair::new())
+        self.new_provider_with(class, bond_tokens, crate::context::new_keypair())
             .await
     }
 
@@ -415,8 +430,34 @@ impl Market {
         self.t.send(&[i], &[&p.authority]).await
     }
 
+    /// The nonce the fixtures give the next ticket on `position`: its next ticket id.
+    pub async fn next_nonce(&mut self, position: &Pubkey) -> u64 {
+        self.fetch::<Position>(position)
+            .await
+            .map(|p| p.next_ticket_id)
+            .unwrap_or(0)
+    }
+
+    /// A redemption with the accounts `a` (nonce as `next_nonce` of `a.position`).
+    pub async fn redeem_ix(
+        &mut self,
+        a: acc::Redeem,
+        units: u64,
+        endpoint_hash: [u8; 32],
+    ) -> Instruction {
+        let nonce = self.next_nonce(&a.position).await;
+        ix(
+            a,
+            ins::Redeem {
+                units,
+                endpoint_hash,
+                nonce,
+            },
+        )
+    }
+
     /// Accounts of a redemption by `holder` from `source` against provider `provider` and
-    /// the ticket the position's next id will create.
+    /// the ticket it creates (nonce as `next_nonce`).
     pub async fn redeem_accounts(
         &mut self,
         holder: &Pubkey,
@@ -426,11 +467,7 @@ impl Market {
         source: &Pubkey,
     ) -> acc::Redeem {
         let position = w.position(provider);
-        let next = self
-            .fetch::<Position>(&position)
-            .await
-            .map(|p| p.next_ticket_id)
-            .unwrap_or(0);
+        let next = self.next_nonce(&position).await;
         acc::Redeem {
             holder: *holder,
             class: *class,
@@ -439,7 +476,7 @@ impl Market {
             mint: w.mint,
             position,
             source: *source,
-            ticket: ticket_pda(&position, next),
+            ticket: ticket_pda(&position, holder, next),
             token_program: token_2022_id(),
             system_program: anchor_lang::system_program::ID,
         }
@@ -458,13 +495,7 @@ impl Market {
             .redeem_accounts(&holder.pubkey(), &p.key, &p.class, w, source)
             .await;
         let ticket = a.ticket;
-        let i = ix(
-            a,
-            ins::Redeem {
-                units,
-                endpoint_hash: [7u8; 32],
-            },
-        );
+        let i = self.redeem_ix(a, units, [7u8; 32]).await;
         self.t.send(&[i], &[holder]).await?;
         Ok(ticket)
     }
@@ -693,7 +724,7 @@ pub async fn create_mint_with_extension(t: &mut TestContext, ext: MintExtension)
         state::Mint as MintState,
     };
     let program = token_2022_id();
-    let mint = Keypair::new();
+    let mint = crate::context::new_keypair();
     let payer = t.payer_key();
     let (ty, init) = match ext {
         MintExtension::PermanentDelegate => (

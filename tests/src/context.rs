@@ -10,7 +10,50 @@ use solana_sdk::{
     signer::Signer,
     transaction::{Transaction, TransactionError},
 };
+use std::cell::Cell;
 use std::collections::HashSet;
+
+thread_local! {
+    static NEXT_KEY: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A keypair from a per-test sequence, restarted by `TestContext::start`: the same test code
+/// makes the same keys in every context, so two runs of one flow produce identical accounts (and
+/// PDA bump searches, hence compute units, repeat exactly).
+pub fn new_keypair() -> Keypair {
+    let n = NEXT_KEY.with(|k| {
+        let n = k.get();
+        k.set(n + 1);
+        n
+    });
+    let mut secret = [0u8; 32];
+    secret[..8].copy_from_slice(b"cfxtests");
+    secret[8..16].copy_from_slice(&n.to_le_bytes());
+    Keypair::new_from_array(secret)
+}
+
+/// Lamports `TestContext::send` puts on each address a program is about to create, as an
+/// attacker would (see `TestContext::prefund`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prefund {
+    /// Written into the account directly (below the rent-exempt minimum of an empty account, so
+    /// no transfer could leave it there).
+    Set(u64),
+    /// Sent with a system transfer.
+    Transfer(u64),
+    /// Sent with a system transfer, per address (addresses not listed get nothing).
+    TransferEach(std::collections::HashMap<Pubkey, u64>),
+}
+
+impl Prefund {
+    /// Lamports put on `key`.
+    pub fn lamports(&self, key: &Pubkey) -> u64 {
+        match self {
+            Prefund::Set(l) | Prefund::Transfer(l) => *l,
+            Prefund::TransferEach(m) => m.get(key).copied().unwrap_or(0),
+        }
+    }
+}
 
 /// A program to load: natively through `processor` or, when `SBF_OUT_DIR` is set, from
 /// `<SBF_OUT_DIR>/<name>.so`.
@@ -56,6 +99,13 @@ pub struct TestContext {
     sent: HashSet<Signature>,
     /// Logs of the last processed transaction.
     pub last_logs: Vec<String>,
+    /// When set, every account a transaction passes to one of `prefund_programs` as writable
+    /// and not signing (an address the program creates, a PDA) and that does not exist yet gets
+    /// these lamports first.
+    pub prefund: Option<Prefund>,
+    pub prefund_programs: Vec<Pubkey>,
+    /// The addresses pre-funded so far, in order.
+    pub prefunded: Vec<Pubkey>,
 }
 
 impl TestContext {
@@ -74,12 +124,16 @@ impl TestContext {
             let processor = if sbf { None } else { p.processor };
             pt.add_program(p.name, p.id, processor);
         }
+        NEXT_KEY.with(|k| k.set(0));
         let ctx = pt.start_with_context().await;
         let mut me = Self {
             ctx,
             time: None,
             sent: HashSet::new(),
             last_logs: Vec::new(),
+            prefund: None,
+            prefund_programs: Vec::new(),
+            prefunded: Vec::new(),
         };
         if sbf {
             // Programs deployed at genesis become invocable a slot later.
@@ -141,6 +195,9 @@ impl TestContext {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<u64, TxError> {
+        if let Some(prefund) = self.prefund.clone() {
+            self.prefund_created(ixs, signers, &prefund).await;
+        }
         let payer = self.payer();
         let mut all: Vec<&Keypair> = vec![&payer];
         all.extend(
@@ -182,6 +239,64 @@ impl TestContext {
         }
     }
 
+    async fn prefund_created(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        prefund: &Prefund,
+    ) {
+        let signing: HashSet<Pubkey> = signers.iter().map(|k| k.pubkey()).collect();
+        for i in ixs {
+            if !self.prefund_programs.contains(&i.program_id) {
+                continue;
+            }
+            for meta in &i.accounts {
+                let key = meta.pubkey;
+                if !meta.is_writable
+                    || meta.is_signer
+                    || signing.contains(&key)
+                    || key == self.payer_key()
+                    || self.account(&key).await.is_some()
+                {
+                    continue;
+                }
+                let lamports = prefund.lamports(&key);
+                if lamports == 0 {
+                    continue;
+                }
+                match prefund {
+                    Prefund::Set(_) => self.ctx.set_account(
+                        &key,
+                        &solana_sdk::account::AccountSharedData::new(
+                            lamports,
+                            0,
+                            &anchor_lang::system_program::ID,
+                        ),
+                    ),
+                    Prefund::Transfer(_) | Prefund::TransferEach(_) => {
+                        let payer = self.payer();
+                        let tx = Transaction::new_signed_with_payer(
+                            &[anchor_lang::solana_program::system_instruction::transfer(
+                                &payer.pubkey(),
+                                &key,
+                                lamports,
+                            )],
+                            Some(&payer.pubkey()),
+                            &[&payer],
+                            self.ctx.last_blockhash,
+                        );
+                        self.ctx
+                            .banks_client
+                            .process_transaction(tx)
+                            .await
+                            .expect("pre-fund transfer");
+                    }
+                }
+                self.prefunded.push(key);
+            }
+        }
+    }
+
     pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
         self.ctx
             .banks_client
@@ -205,7 +320,7 @@ impl TestContext {
 
     /// A new keypair funded by the payer.
     pub async fn funded_keypair(&mut self, lamports: u64) -> Keypair {
-        let kp = Keypair::new();
+        let kp = new_keypair();
         let ix = anchor_lang::solana_program::system_instruction::transfer(
             &self.payer_key(),
             &kp.pubkey(),

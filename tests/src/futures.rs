@@ -3,7 +3,7 @@
 
 use crate::{
     anchor_processor, compute_token as ct,
-    context::{Program, TestContext, TxError},
+    context::{Prefund, Program, TestContext, TxError},
     token::spl_token_id,
 };
 use anchor_lang::solana_program::system_instruction;
@@ -147,7 +147,15 @@ impl Fx {
     /// Registry and class in compute-token, then an exchange, an index with three publishers
     /// quoting $2.50, and one market expiring in a week.
     pub async fn new() -> Fx {
+        Self::new_with(None).await
+    }
+
+    /// Like `new`; with `prefund`, every account either program creates is pre-funded first
+    /// (`TestContext::prefund`).
+    pub async fn new_with(prefund: Option<Prefund>) -> Fx {
         let mut t = TestContext::start(vec![ct::program(), program()]).await;
+        t.prefund = prefund;
+        t.prefund_programs = vec![ct::ID, ID];
         t.set_time(T0).await;
         let admin = t.funded_keypair(100_000_000_000).await;
         let bond_mint = t.create_mint(&spl_token_id(), 6).await;
@@ -189,7 +197,7 @@ impl Fx {
             ins::CreateExchange { fees },
         );
         t.send(&[i], &[&admin]).await.expect("create exchange");
-        let publishers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+        let publishers: Vec<Keypair> = (0..3).map(|_| crate::context::new_keypair()).collect();
         let index = pda(&[PriceIndex::SEED, exchange.as_ref(), class.as_ref()]);
         let i = ix(
             acc::CreatePriceIndex {
@@ -280,8 +288,8 @@ impl Fx {
         book_capacity: usize,
         queue_capacity: usize,
     ) -> Result<MarketFx, TxError> {
-        let book = Keypair::new();
-        let queue = Keypair::new();
+        let book = crate::context::new_keypair();
+        let queue = crate::context::new_keypair();
         let payer = self.t.payer_key();
         let book_len = HEADER_LEN + Book::size_for(book_capacity);
         let queue_len = HEADER_LEN + EventQueue::size_for(queue_capacity);

@@ -12,7 +12,7 @@ pub mod futures;
 pub mod token;
 
 pub use anchor_lang;
-pub use context::{error_code, events, Program, TestContext, TxError};
+pub use context::{error_code, events, new_keypair, Prefund, Program, TestContext, TxError};
 pub use solana_program_test;
 
 /// Wraps an Anchor program's generated `entry` so solana-program-test can run it natively.

@@ -22,7 +22,7 @@ pub fn token_2022_id() -> Pubkey {
 impl TestContext {
     /// Creates a mint of `token_program` with the payer as mint authority.
     pub async fn create_mint(&mut self, token_program: &Pubkey, decimals: u8) -> Pubkey {
-        let mint = Keypair::new();
+        let mint = crate::context::new_keypair();
         let payer = self.payer_key();
         let ixs = [
             system_instruction::create_account(
@@ -52,7 +52,7 @@ impl TestContext {
         mint: &Pubkey,
         owner: &Pubkey,
     ) -> Pubkey {
-        let account = Keypair::new();
+        let account = crate::context::new_keypair();
         let payer = self.payer_key();
         let ixs = [
             system_instruction::create_account(

@@ -10,6 +10,7 @@ use anchor_lang::prelude::*;
 #[cfg(feature = "upstream-sbf")]
 use solana_compiler_builtins as _;
 
+pub mod create;
 pub mod error;
 pub mod events;
 pub mod instructions;
@@ -55,8 +56,13 @@ pub mod compute_token {
         instructions::mint_units(ctx, amount)
     }
 
-    pub fn redeem(ctx: Context<Redeem>, units: u64, endpoint_hash: [u8; 32]) -> Result<()> {
-        instructions::redeem(ctx, units, endpoint_hash)
+    pub fn redeem(
+        ctx: Context<Redeem>,
+        units: u64,
+        endpoint_hash: [u8; 32],
+        nonce: u64,
+    ) -> Result<()> {
+        instructions::redeem(ctx, units, endpoint_hash, nonce)
     }
 
     pub fn fulfil(ctx: Context<Fulfil>, receipt_hash: [u8; 32]) -> Result<()> {

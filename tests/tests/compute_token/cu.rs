@@ -71,13 +71,7 @@ async fn compute_units_per_instruction() {
         .redeem_accounts(&h.pubkey(), &p.key, &class, &w, &acc)
         .await;
     let t1 = a.ticket;
-    let i = cfx_tests::compute_token::ix(
-        a,
-        compute_token::instruction::Redeem {
-            units: 5,
-            endpoint_hash: [1; 32],
-        },
-    );
+    let i = m.redeem_ix(a, 5, [1; 32]).await;
     rows.push(("redeem", m.t.send(&[i], &[&h]).await.unwrap()));
     rows.push(("fulfil", m.fulfil(&p, &t1).await.unwrap()));
     let t2 = m.redeem(&h, &p, &w, &acc, 5).await.unwrap();

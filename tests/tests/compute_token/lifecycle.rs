@@ -285,13 +285,7 @@ async fn caps_on_minting_and_redeeming() {
         .await;
     let mut watched_r = watched.to_vec();
     watched_r.push(a.ticket);
-    let i = ix(
-        a,
-        ins::Redeem {
-            units: 1,
-            endpoint_hash: [1; 32],
-        },
-    );
+    let i = m.redeem_ix(a, 1, [1; 32]).await;
     fails_unchanged(
         &mut m,
         &[i],
@@ -316,13 +310,7 @@ async fn caps_on_minting_and_redeeming() {
     let a = m
         .redeem_accounts(&alice.pubkey(), &p.key, &p.class, &w, &acc)
         .await;
-    let i = ix(
-        a,
-        ins::Redeem {
-            units: 1,
-            endpoint_hash: [1; 32],
-        },
-    );
+    let i = m.redeem_ix(a, 1, [1; 32]).await;
     fails_unchanged(&mut m, &[i], &[&alice], &watched_r, code(E::WindowEnded)).await;
 }
 

@@ -465,13 +465,7 @@ impl Fx {
             a.mint = m;
         }
         let t = a.ticket;
-        let i = ix(
-            a,
-            ins::Redeem {
-                units,
-                endpoint_hash: [1; 32],
-            },
-        );
+        let i = self.m.redeem_ix(a, units, [1; 32]).await;
         self.fails(i, holder, &[t], err).await;
     }
 }
@@ -875,6 +869,7 @@ async fn redeem_refuses_substituted_accounts() {
     let units = || ins::Redeem {
         units: 1,
         endpoint_hash: [1; 32],
+        nonce: 0,
     };
 
     // p's position in w2 named for a redemption in w: not the (w, p) PDA.
@@ -882,7 +877,7 @@ async fn redeem_refuses_substituted_accounts() {
         f.m.redeem_accounts(&h.pubkey(), &p.key, &p.class, &w, &acc)
             .await;
     a.position = w2.position(&p.key);
-    a.ticket = cfx_tests::compute_token::ticket_pda(&a.position, 0);
+    a.ticket = cfx_tests::compute_token::ticket_pda(&a.position, &h.pubkey(), 0);
     let extra = [a.position, a.ticket];
     f.fails(
         ix(a, units()),
@@ -992,19 +987,8 @@ async fn broken_invariants_fail_with_invariant_broken() {
         f.m.redeem_accounts(&h.pubkey(), &p.key, &p.class, &w, &acc)
             .await;
     let t = a.ticket;
-    f.fails(
-        ix(
-            a,
-            ins::Redeem {
-                units: 1,
-                endpoint_hash: [1; 32],
-            },
-        ),
-        &h,
-        &[t],
-        code(E::InvariantBroken),
-    )
-    .await;
+    let i = f.m.redeem_ix(a, 1, [1; 32]).await;
+    f.fails(i, &h, &[t], code(E::InvariantBroken)).await;
     let payer = f.m.t.payer();
     f.m.t.set_time(w.end).await;
     let i = f.m.lapse_ix(&p.key, &w);

@@ -1,10 +1,12 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022::extension::ExtensionType;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::{Mint, TokenInterface};
+use compute_token::create::Creator;
 use compute_token::instructions::initialize_registry::mint_has_extension;
 
 use crate::error::FuturesError;
 use crate::events::ExchangeCreated;
+use crate::state::create::create_zero_copy;
 use crate::state::{Exchange, MAX_CRANK_REWARD, MAX_FEE_BPS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
@@ -45,44 +47,18 @@ pub struct CreateExchange<'info> {
     pub admin: Signer<'info>,
     #[account(mint::token_program = token_program)]
     pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(
-        init,
-        payer = admin,
-        space = 8 + core::mem::size_of::<Exchange>(),
-        seeds = [Exchange::SEED, collateral_mint.key().as_ref()],
-        bump
-    )]
-    pub exchange: AccountLoader<'info, Exchange>,
-    #[account(
-        init,
-        payer = admin,
-        seeds = [Exchange::VAULT_SEED, exchange.key().as_ref()],
-        bump,
-        token::mint = collateral_mint,
-        token::authority = exchange,
-        token::token_program = token_program,
-    )]
-    pub collateral_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        init,
-        payer = admin,
-        seeds = [Exchange::FEE_VAULT_SEED, exchange.key().as_ref()],
-        bump,
-        token::mint = collateral_mint,
-        token::authority = exchange,
-        token::token_program = token_program,
-    )]
-    pub fee_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(
-        init,
-        payer = admin,
-        seeds = [Exchange::INSURANCE_SEED, exchange.key().as_ref()],
-        bump,
-        token::mint = collateral_mint,
-        token::authority = exchange,
-        token::token_program = token_program,
-    )]
-    pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: created here (`compute_token::create`), at its seeds.
+    #[account(mut, seeds = [Exchange::SEED, collateral_mint.key().as_ref()], bump)]
+    pub exchange: UncheckedAccount<'info>,
+    /// CHECK: created here as the exchange's token account of the collateral mint, at its seeds.
+    #[account(mut, seeds = [Exchange::VAULT_SEED, exchange.key().as_ref()], bump)]
+    pub collateral_vault: UncheckedAccount<'info>,
+    /// CHECK: as `collateral_vault`.
+    #[account(mut, seeds = [Exchange::FEE_VAULT_SEED, exchange.key().as_ref()], bump)]
+    pub fee_vault: UncheckedAccount<'info>,
+    /// CHECK: as `collateral_vault`.
+    #[account(mut, seeds = [Exchange::INSURANCE_SEED, exchange.key().as_ref()], bump)]
+    pub insurance_vault: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
@@ -97,7 +73,40 @@ pub fn create_exchange(ctx: Context<CreateExchange>, fees: FeeSchedule) -> Resul
         )?,
         FuturesError::UnsupportedCollateralMint
     );
-    let mut exchange = a.exchange.load_init()?;
+    let creator = Creator {
+        payer: &a.admin.to_account_info(),
+        system_program: &a.system_program.to_account_info(),
+    };
+    let mint = a.collateral_mint.to_account_info();
+    let token_program = a.token_program.to_account_info();
+    let exchange_key = a.exchange.key();
+    let bumps = &ctx.bumps;
+    for (vault, seed, bump) in [
+        (
+            &a.collateral_vault,
+            Exchange::VAULT_SEED,
+            bumps.collateral_vault,
+        ),
+        (&a.fee_vault, Exchange::FEE_VAULT_SEED, bumps.fee_vault),
+        (
+            &a.insurance_vault,
+            Exchange::INSURANCE_SEED,
+            bumps.insurance_vault,
+        ),
+    ] {
+        creator.create_token_account(
+            vault,
+            &mint,
+            &a.exchange,
+            &token_program,
+            &[seed, exchange_key.as_ref(), &[bump]],
+        )?;
+    }
+    let mut exchange = create_zero_copy::<Exchange>(
+        &creator,
+        &a.exchange,
+        &[Exchange::SEED, mint.key.as_ref(), &[bumps.exchange]],
+    )?;
     exchange.admin = a.admin.key();
     exchange.collateral_mint = a.collateral_mint.key();
     exchange.collateral_token_program = a.token_program.key();
@@ -110,7 +119,7 @@ pub fn create_exchange(ctx: Context<CreateExchange>, fees: FeeSchedule) -> Resul
     exchange.next_account_id = 1;
     exchange.bump = ctx.bumps.exchange;
     crate::events::emit(&ExchangeCreated {
-        exchange: a.exchange.key(),
+        exchange: exchange_key,
         admin: exchange.admin,
         collateral_mint: exchange.collateral_mint,
     });

@@ -1,11 +1,13 @@
 use anchor_lang::prelude::*;
 use cfx_book::{Book, EventQueue};
 use cfx_risk::BPS;
+use compute_token::create::Creator;
 use compute_token::state::{ComputeClass, Window};
 
 use crate::error::FuturesError;
 use crate::events::MarketCreated;
 use crate::state::book::{init_header, BOOK_DISCRIMINATOR, HEADER_LEN, QUEUE_DISCRIMINATOR};
+use crate::state::create::create_zero_copy;
 use crate::state::{Exchange, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
@@ -48,14 +50,13 @@ pub struct CreateMarket<'info> {
     /// Delivery window for physically delivered series; must be of the same class.
     #[account(constraint = delivery_window.class == class.key() @ FuturesError::InvalidMarketParams)]
     pub delivery_window: Option<Box<Account<'info, Window>>>,
+    /// CHECK: created here (`compute_token::create`), at its seeds.
     #[account(
-        init,
-        payer = admin,
-        space = 8 + core::mem::size_of::<Market>(),
+        mut,
         seeds = [Market::SEED, exchange.key().as_ref(), class.key().as_ref(), &params.expiry_ts.to_le_bytes()],
         bump
     )]
-    pub market: AccountLoader<'info, Market>,
+    pub market: UncheckedAccount<'info>,
     /// CHECK: program-owned, zeroed; initialized here as the book.
     #[account(mut, owner = crate::ID @ FuturesError::WrongBookAccount)]
     pub book: UncheckedAccount<'info>,
@@ -123,10 +124,25 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
         require!(queue.capacity() > 16, FuturesError::BookAccountTooSmall);
         (cap as u32, queue.capacity() as u32)
     };
-    let mut m = ctx.accounts.market.load_init()?;
-    m.exchange = a.exchange.key();
+    let (exchange_key, class_key) = (a.exchange.key(), a.class.key());
+    let creator = Creator {
+        payer: &a.admin.to_account_info(),
+        system_program: &a.system_program.to_account_info(),
+    };
+    let mut m = create_zero_copy::<Market>(
+        &creator,
+        &a.market,
+        &[
+            Market::SEED,
+            exchange_key.as_ref(),
+            class_key.as_ref(),
+            &params.expiry_ts.to_le_bytes(),
+            &[ctx.bumps.market],
+        ],
+    )?;
+    m.exchange = exchange_key;
     m.index = a.index.key();
-    m.class = a.class.key();
+    m.class = class_key;
     m.delivery_mint = a
         .delivery_window
         .as_ref()

@@ -5,7 +5,9 @@ use compute_token::state::ComputeClass;
 
 use crate::error::FuturesError;
 use crate::events::{PriceIndexCreated, PriceIndexUpdated};
+use crate::state::create::create_zero_copy;
 use crate::state::{Exchange, PriceIndex};
+use compute_token::create::Creator;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct IndexParams {
@@ -27,14 +29,13 @@ pub struct CreatePriceIndex<'info> {
     #[account(constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
     pub class: Box<Account<'info, ComputeClass>>,
+    /// CHECK: created here (`compute_token::create`), at its seeds.
     #[account(
-        init,
-        payer = admin,
-        space = 8 + core::mem::size_of::<PriceIndex>(),
+        mut,
         seeds = [PriceIndex::SEED, exchange.key().as_ref(), class.key().as_ref()],
         bump
     )]
-    pub index: AccountLoader<'info, PriceIndex>,
+    pub index: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -67,9 +68,24 @@ pub fn set_publishers(index: &mut PriceIndex, params: &IndexParams) -> Result<()
 }
 
 pub fn create_price_index(ctx: Context<CreatePriceIndex>, params: IndexParams) -> Result<()> {
-    let mut index = ctx.accounts.index.load_init()?;
-    index.exchange = ctx.accounts.exchange.key();
-    index.class = ctx.accounts.class.key();
+    let a = &ctx.accounts;
+    let (exchange_key, class_key) = (a.exchange.key(), a.class.key());
+    let creator = Creator {
+        payer: &a.admin.to_account_info(),
+        system_program: &a.system_program.to_account_info(),
+    };
+    let mut index = create_zero_copy::<PriceIndex>(
+        &creator,
+        &a.index,
+        &[
+            PriceIndex::SEED,
+            exchange_key.as_ref(),
+            class_key.as_ref(),
+            &[ctx.bumps.index],
+        ],
+    )?;
+    index.exchange = exchange_key;
+    index.class = class_key;
     index.bump = ctx.bumps.index;
     index.twap = Twap::new(params.twap_interval).map_err(|_| FuturesError::InvalidIndexConfig)?;
     set_publishers(&mut index, &params)?;

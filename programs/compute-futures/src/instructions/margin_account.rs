@@ -2,7 +2,9 @@ use anchor_lang::prelude::*;
 
 use crate::error::FuturesError;
 use crate::events::{DelegateSet, MarginAccountClosed, MarginAccountCreated};
+use crate::state::create::create_zero_copy;
 use crate::state::{Exchange, MarginAccount};
+use compute_token::create::Creator;
 
 /// A trader opens margin account number `number` on an exchange.
 #[derive(Accounts)]
@@ -12,14 +14,13 @@ pub struct CreateMarginAccount<'info> {
     pub owner: Signer<'info>,
     #[account(mut)]
     pub exchange: AccountLoader<'info, Exchange>,
+    /// CHECK: created here (`compute_token::create`), at its seeds.
     #[account(
-        init,
-        payer = owner,
-        space = 8 + core::mem::size_of::<MarginAccount>(),
+        mut,
         seeds = [MarginAccount::SEED, exchange.key().as_ref(), owner.key().as_ref(), &number.to_le_bytes()],
         bump
     )]
-    pub account: AccountLoader<'info, MarginAccount>,
+    pub account: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -30,9 +31,25 @@ pub fn create_margin_account(ctx: Context<CreateMarginAccount>, number: u16) -> 
         exchange.next_account_id = id.checked_add(1).ok_or(FuturesError::Overflow)?;
         id
     };
-    let mut acc = ctx.accounts.account.load_init()?;
-    acc.exchange = ctx.accounts.exchange.key();
-    acc.owner = ctx.accounts.owner.key();
+    let a = &ctx.accounts;
+    let (exchange_key, owner_key) = (a.exchange.key(), a.owner.key());
+    let creator = Creator {
+        payer: &a.owner.to_account_info(),
+        system_program: &a.system_program.to_account_info(),
+    };
+    let mut acc = create_zero_copy::<MarginAccount>(
+        &creator,
+        &a.account,
+        &[
+            MarginAccount::SEED,
+            exchange_key.as_ref(),
+            owner_key.as_ref(),
+            &number.to_le_bytes(),
+            &[ctx.bumps.account],
+        ],
+    )?;
+    acc.exchange = exchange_key;
+    acc.owner = owner_key;
     acc.id = id;
     acc.number = number;
     acc.bump = ctx.bumps.account;

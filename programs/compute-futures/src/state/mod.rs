@@ -1,4 +1,5 @@
 pub mod book;
+pub mod create;
 pub mod exchange;
 pub mod margin_account;
 pub mod market;

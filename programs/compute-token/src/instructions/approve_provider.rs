@@ -1,4 +1,5 @@
 use crate::{
+    create::Creator,
     error::ComputeTokenError,
     events::ProviderApproved,
     state::{ComputeClass, Provider, Registry},
@@ -19,24 +20,37 @@ pub struct ApproveProvider<'info> {
     pub registry: Box<Account<'info, Registry>>,
     #[account(has_one = registry @ ComputeTokenError::WrongClass)]
     pub class: Box<Account<'info, ComputeClass>>,
-    #[account(
-        init,
-        payer = admin,
-        space = 8 + Provider::INIT_SPACE,
-        seeds = [Provider::SEED, class.key().as_ref(), authority.as_ref()],
-        bump,
-    )]
-    pub provider: Box<Account<'info, Provider>>,
+    /// CHECK: created here (`crate::create`), at its seeds.
+    #[account(mut, seeds = [Provider::SEED, class.key().as_ref(), authority.as_ref()], bump)]
+    pub provider: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
 pub fn approve_provider(ctx: Context<ApproveProvider>, authority: Pubkey) -> Result<()> {
-    let provider = &mut ctx.accounts.provider;
-    provider.class = ctx.accounts.class.key();
-    provider.authority = authority;
-    provider.bump = ctx.bumps.provider;
+    let a = &ctx.accounts;
+    let provider = Provider {
+        class: a.class.key(),
+        authority,
+        bump: ctx.bumps.provider,
+        ..Default::default()
+    };
+    Creator {
+        payer: &a.admin.to_account_info(),
+        system_program: &a.system_program.to_account_info(),
+    }
+    .create_anchor_account(
+        &a.provider,
+        8 + Provider::INIT_SPACE,
+        &[
+            Provider::SEED,
+            provider.class.as_ref(),
+            authority.as_ref(),
+            &[provider.bump],
+        ],
+        &provider,
+    )?;
     emit!(ProviderApproved {
-        provider: provider.key(),
+        provider: a.provider.key(),
         class: provider.class,
         authority,
     });

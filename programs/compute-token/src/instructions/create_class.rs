@@ -1,4 +1,5 @@
 use crate::{
+    create::Creator,
     error::ComputeTokenError,
     events::ClassCreated,
     state::{
@@ -30,14 +31,13 @@ pub struct CreateClass<'info> {
         has_one = admin @ ComputeTokenError::NotAdmin,
     )]
     pub registry: Box<Account<'info, Registry>>,
+    /// CHECK: created here (`crate::create`), at its seeds.
     #[account(
-        init,
-        payer = admin,
-        space = 8 + ComputeClass::INIT_SPACE,
+        mut,
         seeds = [ComputeClass::SEED, registry.key().as_ref(), args.symbol.as_bytes()],
         bump,
     )]
-    pub class: Box<Account<'info, ComputeClass>>,
+    pub class: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -73,17 +73,35 @@ pub fn create_class(ctx: Context<CreateClass>, args: CreateClassArgs) -> Result<
         ComputeTokenError::InvalidPenalty
     );
 
-    let class = &mut ctx.accounts.class;
-    class.registry = ctx.accounts.registry.key();
-    class.symbol = args.symbol;
-    class.unit_description = args.unit_description;
-    class.decimals = args.decimals;
-    class.bond_per_unit = args.bond_per_unit;
-    class.grace_period = args.grace_period;
-    class.penalty_bps = args.penalty_bps;
-    class.bump = ctx.bumps.class;
+    let a = &ctx.accounts;
+    let registry_key = a.registry.key();
+    let class = ComputeClass {
+        registry: registry_key,
+        symbol: args.symbol,
+        unit_description: args.unit_description,
+        decimals: args.decimals,
+        bond_per_unit: args.bond_per_unit,
+        grace_period: args.grace_period,
+        penalty_bps: args.penalty_bps,
+        bump: ctx.bumps.class,
+    };
+    Creator {
+        payer: &a.admin.to_account_info(),
+        system_program: &a.system_program.to_account_info(),
+    }
+    .create_anchor_account(
+        &a.class,
+        8 + ComputeClass::INIT_SPACE,
+        &[
+            ComputeClass::SEED,
+            registry_key.as_ref(),
+            class.symbol.as_bytes(),
+            &[class.bump],
+        ],
+        &class,
+    )?;
     emit!(ClassCreated {
-        class: class.key(),
+        class: a.class.key(),
         symbol: class.symbol.clone(),
         unit_description: class.unit_description.clone(),
         decimals: class.decimals,

@@ -1,4 +1,5 @@
 use crate::{
+    create::Creator,
     error::ComputeTokenError,
     events::WindowCreated,
     instructions::create_class::valid_symbol,
@@ -9,8 +10,14 @@ use anchor_lang::{
     system_program::{transfer, Transfer},
 };
 use anchor_spl::{
-    token_2022::Token2022,
-    token_interface::{token_metadata_initialize, Mint, TokenMetadataInitialize},
+    token_2022::{
+        spl_token_2022::{extension::ExtensionType, state::Mint as MintState},
+        Token2022,
+    },
+    token_interface::{
+        initialize_mint2, metadata_pointer_initialize, token_metadata_initialize, InitializeMint2,
+        MetadataPointerInitialize, TokenMetadataInitialize,
+    },
 };
 
 pub const MAX_WINDOW_NAME_LEN: usize = 64;
@@ -44,26 +51,16 @@ pub struct CreateWindow<'info> {
     pub registry: Box<Account<'info, Registry>>,
     #[account(has_one = registry @ ComputeTokenError::WrongClass)]
     pub class: Box<Account<'info, ComputeClass>>,
+    /// CHECK: created here (`crate::create`), at its seeds.
     #[account(
-        init,
-        payer = admin,
-        space = 8 + Window::INIT_SPACE,
+        mut,
         seeds = [Window::SEED, class.key().as_ref(), &args.start.to_le_bytes()],
         bump,
     )]
-    pub window: Box<Account<'info, Window>>,
-    #[account(
-        init,
-        payer = admin,
-        seeds = [Window::MINT_SEED, window.key().as_ref()],
-        bump,
-        mint::decimals = class.decimals,
-        mint::authority = window,
-        mint::token_program = token_program,
-        extensions::metadata_pointer::authority = window,
-        extensions::metadata_pointer::metadata_address = mint,
-    )]
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub window: UncheckedAccount<'info>,
+    /// CHECK: created here as the window's Token-2022 mint, at its seeds.
+    #[account(mut, seeds = [Window::MINT_SEED, window.key().as_ref()], bump)]
+    pub mint: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
 }
@@ -105,10 +102,70 @@ pub fn create_window(ctx: Context<CreateWindow>, args: CreateWindowArgs) -> Resu
     let mint_key = ctx.accounts.mint.key();
     let start_bytes = args.start.to_le_bytes();
     let window_bump = ctx.bumps.window;
+    let mint_bump = ctx.bumps.mint;
+    let window = Window {
+        class: class_key,
+        mint: mint_key,
+        start: args.start,
+        end: args.end,
+        redeem_deadline,
+        bump: window_bump,
+        mint_bump,
+        ..Default::default()
+    };
+    let creator = Creator {
+        payer: &ctx.accounts.admin.to_account_info(),
+        system_program: &ctx.accounts.system_program.to_account_info(),
+    };
+    let window_info = ctx.accounts.window.to_account_info();
+    creator.create_anchor_account(
+        &window_info,
+        8 + Window::INIT_SPACE,
+        &[
+            Window::SEED,
+            class_key.as_ref(),
+            &start_bytes,
+            &[window_bump],
+        ],
+        &window,
+    )?;
+
+    // The mint: metadata pointer to itself, then the mint, then (below) its metadata.
+    let token_program = ctx.accounts.token_program.to_account_info();
+    let mint_info = ctx.accounts.mint.to_account_info();
+    let mint_len =
+        ExtensionType::try_calculate_account_len::<MintState>(&[ExtensionType::MetadataPointer])?;
+    creator.create_pda(
+        &mint_info,
+        mint_len,
+        token_program.key,
+        &[Window::MINT_SEED, window_key.as_ref(), &[mint_bump]],
+    )?;
+    metadata_pointer_initialize(
+        CpiContext::new(
+            token_program.key(),
+            MetadataPointerInitialize {
+                token_program_id: token_program.clone(),
+                mint: mint_info.clone(),
+            },
+        ),
+        Some(window_key),
+        Some(mint_key),
+    )?;
+    initialize_mint2(
+        CpiContext::new(
+            token_program.key(),
+            InitializeMint2 {
+                mint: mint_info.clone(),
+            },
+        ),
+        class.decimals,
+        &window_key,
+        None,
+    )?;
 
     // Token-2022 grows the mint itself when writing the metadata, but the rent for the
     // larger account must already be there.
-    let mint_info = ctx.accounts.mint.to_account_info();
     let new_len = mint_info
         .data_len()
         .checked_add(metadata_len(&args))
@@ -135,7 +192,6 @@ pub fn create_window(ctx: Context<CreateWindow>, args: CreateWindowArgs) -> Resu
         &start_bytes,
         &[window_bump],
     ];
-    let window_info = ctx.accounts.window.to_account_info();
     token_metadata_initialize(
         CpiContext::new_with_signer(
             ctx.accounts.token_program.key(),
@@ -143,7 +199,7 @@ pub fn create_window(ctx: Context<CreateWindow>, args: CreateWindowArgs) -> Resu
                 program_id: ctx.accounts.token_program.to_account_info(),
                 metadata: mint_info.clone(),
                 update_authority: window_info.clone(),
-                mint_authority: window_info,
+                mint_authority: window_info.clone(),
                 mint: mint_info,
             },
             &[seeds],
@@ -153,14 +209,6 @@ pub fn create_window(ctx: Context<CreateWindow>, args: CreateWindowArgs) -> Resu
         args.uri,
     )?;
 
-    let window = &mut ctx.accounts.window;
-    window.class = class_key;
-    window.mint = mint_key;
-    window.start = args.start;
-    window.end = args.end;
-    window.redeem_deadline = redeem_deadline;
-    window.bump = window_bump;
-    window.mint_bump = ctx.bumps.mint;
     emit!(WindowCreated {
         window: window_key,
         class: class_key,

@@ -1,4 +1,6 @@
-use crate::{error::ComputeTokenError, events::RegistryInitialized, state::Registry};
+use crate::{
+    create::Creator, error::ComputeTokenError, events::RegistryInitialized, state::Registry,
+};
 use anchor_lang::prelude::*;
 use anchor_spl::{
     token_2022::{
@@ -8,7 +10,7 @@ use anchor_spl::{
         },
         Token2022,
     },
-    token_interface::{Mint, TokenAccount, TokenInterface},
+    token_interface::{Mint, TokenInterface},
 };
 
 /// Token-2022 mint extensions a bond mint must not have: a permanent delegate can move the
@@ -28,42 +30,54 @@ pub const REJECTED_BOND_MINT_EXTENSIONS: [ExtensionType; 3] = [
 pub struct InitializeRegistry<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
-    #[account(
-        init,
-        payer = admin,
-        space = 8 + Registry::INIT_SPACE,
-        seeds = [Registry::SEED],
-        bump,
-    )]
-    pub registry: Box<Account<'info, Registry>>,
+    /// CHECK: created here (`crate::create`), at its seeds.
+    #[account(mut, seeds = [Registry::SEED], bump)]
+    pub registry: UncheckedAccount<'info>,
     #[account(mint::token_program = bond_token_program)]
     pub bond_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(
-        init,
-        payer = admin,
-        seeds = [Registry::VAULT_SEED, registry.key().as_ref()],
-        bump,
-        token::mint = bond_mint,
-        token::authority = registry,
-        token::token_program = bond_token_program,
-    )]
-    pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: created here as the registry's token account of `bond_mint`, at its seeds.
+    #[account(mut, seeds = [Registry::VAULT_SEED, registry.key().as_ref()], bump)]
+    pub bond_vault: UncheckedAccount<'info>,
     pub bond_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
 pub fn initialize_registry(ctx: Context<InitializeRegistry>) -> Result<()> {
-    check_bond_mint_extensions(&ctx.accounts.bond_mint.to_account_info())?;
-    let registry = &mut ctx.accounts.registry;
-    registry.admin = ctx.accounts.admin.key();
-    registry.bond_mint = ctx.accounts.bond_mint.key();
-    registry.bond_vault = ctx.accounts.bond_vault.key();
-    registry.bond_token_program = ctx.accounts.bond_token_program.key();
-    registry.total_bond = 0;
-    registry.bump = ctx.bumps.registry;
-    registry.vault_bump = ctx.bumps.bond_vault;
+    let a = &ctx.accounts;
+    check_bond_mint_extensions(&a.bond_mint.to_account_info())?;
+    let creator = Creator {
+        payer: &a.admin.to_account_info(),
+        system_program: &a.system_program.to_account_info(),
+    };
+    let registry = Registry {
+        admin: a.admin.key(),
+        bond_mint: a.bond_mint.key(),
+        bond_vault: a.bond_vault.key(),
+        bond_token_program: a.bond_token_program.key(),
+        total_bond: 0,
+        bump: ctx.bumps.registry,
+        vault_bump: ctx.bumps.bond_vault,
+    };
+    creator.create_anchor_account(
+        &a.registry,
+        8 + Registry::INIT_SPACE,
+        &[Registry::SEED, &[registry.bump]],
+        &registry,
+    )?;
+    let registry_key = a.registry.key();
+    creator.create_token_account(
+        &a.bond_vault,
+        &a.bond_mint.to_account_info(),
+        &a.registry,
+        &a.bond_token_program.to_account_info(),
+        &[
+            Registry::VAULT_SEED,
+            registry_key.as_ref(),
+            &[registry.vault_bump],
+        ],
+    )?;
     emit!(RegistryInitialized {
-        registry: registry.key(),
+        registry: registry_key,
         admin: registry.admin,
         bond_mint: registry.bond_mint,
         bond_vault: registry.bond_vault,

@@ -1,4 +1,5 @@
 use crate::{
+    create::Creator,
     error::ComputeTokenError,
     events::UnitsMinted,
     math::add,
@@ -30,14 +31,14 @@ pub struct MintUnits<'info> {
     pub window: Box<Account<'info, Window>>,
     #[account(mut, address = window.mint @ ComputeTokenError::WrongWindowMint)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// CHECK: the provider's position in the window, at its seeds; created here on the first
+    /// mint (`crate::create`), read and written as a `Position` after that.
     #[account(
-        init_if_needed,
-        payer = authority,
-        space = 8 + Position::INIT_SPACE,
+        mut,
         seeds = [Position::SEED, window.key().as_ref(), provider.key().as_ref()],
         bump,
     )]
-    pub position: Box<Account<'info, Position>>,
+    pub position: UncheckedAccount<'info>,
     #[account(
         mut,
         constraint = destination.mint == mint.key() @ ComputeTokenError::WrongWindowMint,
@@ -66,17 +67,39 @@ pub fn mint_units(ctx: Context<MintUnits>, amount: u64) -> Result<()> {
     );
 
     let window = &mut accounts.window;
-    let position = &mut accounts.position;
-    if position.window == Pubkey::default() {
-        position.provider = provider.key();
-        position.window = window.key();
-        position.bump = ctx.bumps.position;
+    let position_info = accounts.position.to_account_info();
+    let mut position = if *position_info.owner == crate::ID {
+        Position::try_deserialize(&mut &position_info.try_borrow_data()?[..])?
+    } else {
+        let position = Position {
+            provider: provider.key(),
+            window: window.key(),
+            bump: ctx.bumps.position,
+            ..Default::default()
+        };
+        Creator {
+            payer: &accounts.authority.to_account_info(),
+            system_program: &accounts.system_program.to_account_info(),
+        }
+        .create_anchor_account(
+            &position_info,
+            8 + Position::INIT_SPACE,
+            &[
+                Position::SEED,
+                position.window.as_ref(),
+                position.provider.as_ref(),
+                &[position.bump],
+            ],
+            &position,
+        )?;
         window.open_positions = window
             .open_positions
             .checked_add(1)
             .ok_or(ComputeTokenError::MathOverflow)?;
-    }
+        position
+    };
     position.minted = add(position.minted, amount)?;
+    position.try_serialize(&mut &mut position_info.try_borrow_mut_data()?[..])?;
     window.minted = add(window.minted, amount)?;
 
     let start_bytes = window.start.to_le_bytes();

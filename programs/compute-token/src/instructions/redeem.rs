@@ -1,4 +1,5 @@
 use crate::{
+    create::Creator,
     error::ComputeTokenError,
     events::RedemptionOpened,
     math::{add, sub_inv},
@@ -12,7 +13,13 @@ use anchor_spl::{
 
 /// A holder burns units during the window, naming a provider that has at least that many
 /// outstanding there, and opens a ticket that provider must fulfil by window end + grace.
+///
+/// The ticket's address is seeded by the position, the holder and a `nonce` the holder chooses
+/// (any value it has not used on this position), not by a shared counter: holders never race
+/// each other for one address, and no one else can tell which address a holder's next ticket
+/// takes. Lamports sent there beforehand cannot block it either (`crate::create`).
 #[derive(Accounts)]
+#[instruction(units: u64, endpoint_hash: [u8; 32], nonce: u64)]
 pub struct Redeem<'info> {
     #[account(mut)]
     pub holder: Signer<'info>,
@@ -34,23 +41,23 @@ pub struct Redeem<'info> {
         constraint = source.mint == mint.key() @ ComputeTokenError::WrongWindowMint,
     )]
     pub source: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: created here (`crate::create`), at its seeds.
     #[account(
-        init,
-        payer = holder,
-        space = 8 + Ticket::INIT_SPACE,
+        mut,
         seeds = [
             Ticket::SEED,
             position.key().as_ref(),
-            &position.next_ticket_id.to_le_bytes(),
+            holder.key().as_ref(),
+            &nonce.to_le_bytes(),
         ],
         bump,
     )]
-    pub ticket: Box<Account<'info, Ticket>>,
+    pub ticket: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
 }
 
-pub fn redeem(ctx: Context<Redeem>, units: u64, endpoint_hash: [u8; 32]) -> Result<()> {
+pub fn redeem(ctx: Context<Redeem>, units: u64, endpoint_hash: [u8; 32], nonce: u64) -> Result<()> {
     require!(units > 0, ComputeTokenError::ZeroAmount);
     let accounts = ctx.accounts;
     let now = Clock::get()?.unix_timestamp;
@@ -78,17 +85,37 @@ pub fn redeem(ctx: Context<Redeem>, units: u64, endpoint_hash: [u8; 32]) -> Resu
     provider.open_ticket_units = add(provider.open_ticket_units, units)?;
     window.burned = add(window.burned, units)?;
 
-    let ticket = &mut accounts.ticket;
-    ticket.holder = accounts.holder.key();
-    ticket.provider = provider.key();
-    ticket.window = window.key();
-    ticket.position = position.key();
-    ticket.id = id;
-    ticket.units = units;
-    ticket.endpoint_hash = endpoint_hash;
-    ticket.deadline = window.redeem_deadline;
-    ticket.status = TicketStatus::Open;
-    ticket.bump = ctx.bumps.ticket;
+    let ticket = Ticket {
+        holder: accounts.holder.key(),
+        provider: provider.key(),
+        window: window.key(),
+        position: position.key(),
+        id,
+        nonce,
+        units,
+        endpoint_hash,
+        deadline: window.redeem_deadline,
+        status: TicketStatus::Open,
+        bump: ctx.bumps.ticket,
+        ..Default::default()
+    };
+    let nonce_bytes = nonce.to_le_bytes();
+    Creator {
+        payer: &accounts.holder.to_account_info(),
+        system_program: &accounts.system_program.to_account_info(),
+    }
+    .create_anchor_account(
+        &accounts.ticket,
+        8 + Ticket::INIT_SPACE,
+        &[
+            Ticket::SEED,
+            ticket.position.as_ref(),
+            ticket.holder.as_ref(),
+            &nonce_bytes,
+            &[ticket.bump],
+        ],
+        &ticket,
+    )?;
 
     burn(
         CpiContext::new(
@@ -103,7 +130,7 @@ pub fn redeem(ctx: Context<Redeem>, units: u64, endpoint_hash: [u8; 32]) -> Resu
     )?;
 
     emit!(RedemptionOpened {
-        ticket: ticket.key(),
+        ticket: accounts.ticket.key(),
         holder: ticket.holder,
         provider: ticket.provider,
         window: ticket.window,

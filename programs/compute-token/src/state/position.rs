@@ -7,7 +7,7 @@ use anchor_lang::prelude::*;
 
 /// What one provider minted into one window. Lets unredeemed units be lapsed per window.
 #[account]
-#[derive(InitSpace)]
+#[derive(InitSpace, Default)]
 pub struct Position {
     pub provider: Pubkey,
     pub window: Pubkey,

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 
 /// A provider approved by the admin for one class. Its bond backs every window of that class.
 #[account]
-#[derive(InitSpace)]
+#[derive(InitSpace, Default)]
 pub struct Provider {
     pub class: Pubkey,
     pub authority: Pubkey,

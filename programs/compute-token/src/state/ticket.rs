@@ -1,7 +1,10 @@
 use anchor_lang::prelude::*;
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace, Default,
+)]
 pub enum TicketStatus {
+    #[default]
     Open,
     Fulfilled,
     Defaulted,
@@ -9,13 +12,16 @@ pub enum TicketStatus {
 
 /// A holder's request for delivery of burned units by one provider.
 #[account]
-#[derive(InitSpace)]
+#[derive(InitSpace, Default)]
 pub struct Ticket {
     pub holder: Pubkey,
     pub provider: Pubkey,
     pub window: Pubkey,
     pub position: Pubkey,
+    /// Sequence number of the ticket among its position's tickets.
     pub id: u64,
+    /// The holder's choice that, with position and holder, seeds the ticket's address.
+    pub nonce: u64,
     /// Base units burned for this ticket.
     pub units: u64,
     /// Hash of where the holder wants delivery (endpoint, credentials); kept off-chain.

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 /// One delivery window [start, end) of a class, with its own Token-2022 mint.
 #[account]
-#[derive(InitSpace)]
+#[derive(InitSpace, Default)]
 pub struct Window {
     pub class: Pubkey,
     pub mint: Pubkey,
