@@ -158,13 +158,13 @@ async fn main() {
             usd(maint),
         );
     }
-    let ex = fx.exchange_state().await;
+    let (fees, rebates, pool) = fx.market_counters().await;
     println!(
         "\n{quotes} quotes, {takes} market orders ({refused} refused), {cranked} events cranked; \
          fees accrued ${}, rebates reserved ${}, crank pool ${}",
-        usd(ex.fees_accrued as i128),
-        usd(ex.rebates_reserved as i128),
-        usd(ex.crank_pool as i128),
+        usd(fees as i128),
+        usd(rebates as i128),
+        usd(pool as i128),
     );
     fx.assert_solvent(&accounts).await;
     println!(

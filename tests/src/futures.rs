@@ -108,6 +108,8 @@ pub struct Fx {
     pub index: Pubkey,
     pub publishers: Vec<Keypair>,
     pub market: MarketFx,
+    /// Every market created so far (the conservation identity sums their counters).
+    pub markets: Vec<Pubkey>,
     pub fees: FeeSchedule,
 }
 
@@ -235,6 +237,7 @@ impl Fx {
                 queue: Pubkey::default(),
                 expiry: 0,
             },
+            markets: Vec::new(),
             fees,
         };
         fx.publish_all(INDEX_PRICE).await;
@@ -331,6 +334,7 @@ impl Fx {
         ];
         let admin = self.admin.insecure_clone();
         self.t.send(&ixs, &[&admin, &book, &queue]).await?;
+        self.markets.push(market);
         Ok(MarketFx {
             key: market,
             book: book.pubkey(),
@@ -533,7 +537,11 @@ impl Fx {
 
     pub async fn market_state(&mut self) -> Market {
         let key = self.market.key;
-        let data = self.t.account(&key).await.expect("market").data;
+        self.market_state_of(&key).await
+    }
+
+    pub async fn market_state_of(&mut self, key: &Pubkey) -> Market {
+        let data = self.t.account(key).await.expect("market").data;
         bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<Market>()])
     }
 
@@ -587,12 +595,24 @@ impl Fx {
             .len()
     }
 
+    /// Fees accrued, rebates reserved and crank pool, summed over every market.
+    pub async fn market_counters(&mut self) -> (u64, u64, u64) {
+        let mut sums = (0, 0, 0);
+        for key in self.markets.clone() {
+            let m = self.market_state_of(&key).await;
+            sums.0 += m.fees_accrued;
+            sums.1 += m.rebates_reserved;
+            sums.2 += m.crank_pool;
+        }
+        sums
+    }
+
     /// Solvency identity: the collateral vault holds every account's collateral minus the entry
-    /// notional of its positions (zero-sum across accounts once the crank has run), plus fees,
-    /// reserved rebates and the crank pool.
+    /// notional of its positions (zero-sum across accounts once the crank has run), plus each
+    /// market's fees, reserved rebates and crank pool.
     pub async fn assert_solvent(&mut self, accounts: &[Pubkey]) {
         let vault = self.t.token_balance(&self.vault.clone()).await as i128;
-        let ex = self.exchange_state().await;
+        let (fees, rebates, pool) = self.market_counters().await;
         let mut sum: i128 = 0;
         let mut base: i128 = 0;
         for a in accounts {
@@ -612,7 +632,7 @@ impl Fx {
         assert_eq!(base, 0, "positions do not sum to zero");
         assert_eq!(
             vault,
-            sum + ex.fees_accrued as i128 + ex.rebates_reserved as i128 + ex.crank_pool as i128,
+            sum + fees as i128 + rebates as i128 + pool as i128,
             "vault does not match collateral + fees + rebates + crank pool"
         );
     }

@@ -55,7 +55,7 @@ async fn two_traders_cross_and_the_crank_credits_the_maker() {
         (4, notional)
     );
     assert_eq!(t.collateral, (10_000 * USD) as i64 - taker_fee - 100);
-    let ex = fx.exchange_state().await;
+    let ex = fx.market_state().await;
     assert_eq!(ex.fees_accrued as i64, taker_fee - rebate);
     assert_eq!(ex.rebates_reserved as i64, rebate);
     assert_eq!(ex.crank_pool, 100);
@@ -81,7 +81,7 @@ async fn two_traders_cross_and_the_crank_credits_the_maker() {
     assert_eq!(m.positions[0].ask_lots, 6);
     assert_eq!(m.collateral, (10_000 * USD) as i64 + rebate);
     assert_eq!(fx.margin(&cranker.account).await.collateral, 100);
-    let ex = fx.exchange_state().await;
+    let ex = fx.market_state().await;
     assert_eq!((ex.rebates_reserved, ex.crank_pool), (0, 0));
     let market = fx.market_state().await;
     assert_eq!(market.open_interest, 4);
@@ -635,19 +635,19 @@ async fn crank_survives_a_cancel_after_a_partial_fill_and_a_fee_change() {
     );
     fx.t.send(&[i], &[&admin]).await.unwrap();
     let before = fx.margin(&taker.account).await.collateral;
-    assert_eq!(fx.exchange_state().await.crank_pool, charged);
+    assert_eq!(fx.market_state().await.crank_pool, charged);
     fx.crank(&[maker.account], &taker.account, 8).await.unwrap();
     assert_eq!(fx.queue_len().await, 0);
     assert_eq!(
         fx.margin(&taker.account).await.collateral - before,
         charged as i64
     );
-    assert_eq!(fx.exchange_state().await.crank_pool, 0);
+    assert_eq!(fx.market_state().await.crank_pool, 0);
     let m = fx.margin(&maker.account).await;
     let notional = 2 * 25_100 * TICK_VALUE as i64;
     assert_eq!((m.positions[0].base_lots, m.positions[0].ask_lots), (-2, 0));
     assert_eq!(m.collateral, (1_000 * USD) as i64 + notional * 2 / 10_000);
-    assert_eq!(fx.exchange_state().await.rebates_reserved, 0);
+    assert_eq!(fx.market_state().await.rebates_reserved, 0);
     fx.assert_solvent(&[maker.account, taker.account]).await;
     // The maker can close out and its account then holds nothing reserved.
     fx.place(&taker, order(ASK, POST_ONLY, 25_200, 2))

@@ -68,8 +68,8 @@ async fn fast_path_checks_every_account() {
         i.accounts[SIGNER] = AccountMeta::new_readonly(b.owner.pubkey(), true);
         fx.refused(&w, &[i], &[&b.owner], Some(E::NotAuthorized))
             .await;
-        // Written accounts passed read-only.
-        for pos in [EXCHANGE, ACCOUNT, MARKET] {
+        // Written accounts passed read-only (the exchange is only read).
+        for pos in [ACCOUNT, MARKET] {
             let mut i = make(&fx, &a);
             i.accounts[pos].is_writable = false;
             fx.refused_code(&w, &[i], &[&owner], A::AccountNotMutable as u32)
@@ -256,7 +256,8 @@ async fn crank_fast_path_checks_every_account() {
     const REWARD: usize = 3;
     let exchange = fx.exchange;
     let exchange_copy = clone_owned_by(&mut fx, &exchange, &compute_futures::ID).await;
-    for pos in [EXCHANGE, MARKET, REWARD] {
+    // Written accounts passed read-only (the exchange is only read).
+    for pos in [MARKET, REWARD] {
         let mut i = fx.crank_ix(&[a.account], &b.account, 8);
         i.accounts[pos].is_writable = false;
         fx.refused_code(&w, &[i], &[], A::AccountNotMutable as u32)
@@ -265,6 +266,10 @@ async fn crank_fast_path_checks_every_account() {
     let mut i = fx.crank_ix(&[a.account], &b.account, 8);
     i.accounts[QUEUE].is_writable = false;
     fx.refused(&w, &[i], &[], Some(E::WrongBookAccount)).await;
+    // A copy of the exchange (right type and owner, another address) in its place.
+    let mut i = fx.crank_ix(&[a.account], &b.account, 8);
+    i.accounts[EXCHANGE].pubkey = exchange_copy;
+    fx.refused(&w, &[i], &[], Some(E::WrongExchange)).await;
     let mut i = fx.crank_ix(&[a.account], &b.account, 8);
     i.accounts[REWARD].pubkey = exchange_copy;
     fx.refused_code(&w, &[i], &[], A::AccountDiscriminatorMismatch as u32)
@@ -324,8 +329,8 @@ async fn random_account_mixes_are_refused_unless_exact() {
         clone_owned_by(&mut fx, &index, &compute_futures::ID).await,
         clone_owned_by(&mut fx, &book, &compute_futures::ID).await,
     ];
-    // Written accounts: exchange, margin account, market, book, queue.
-    let must_write = [false, true, true, true, false, true, true];
+    // Written accounts: margin account, market, book, queue (the exchange is only read).
+    let must_write = [false, false, true, true, false, true, true];
     let w = [a.account, b.account];
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut rand = move |n: u64| {
@@ -396,4 +401,85 @@ async fn random_account_mixes_are_refused_unless_exact() {
         refused > 20 && passed > 3,
         "{refused} refused, {passed} passed"
     );
+}
+
+/// Markets trade in parallel: no trading instruction and not the crank writes the exchange
+/// account (its counters are per market), so transactions of different markets never lock the
+/// same writable account except a trader's own margin account. Checked on the account metas of
+/// every fast-path instruction as the program's own builders produce them, and each instruction
+/// then runs with the exchange read-only.
+#[tokio::test]
+async fn trading_and_crank_take_the_exchange_read_only() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let owner = a.owner.insecure_clone();
+    let cancel = |fx: &Fx, data: Vec<u8>| Instruction {
+        program_id: compute_futures::ID,
+        accounts: fx.cancel_accounts(&a).to_account_metas(None),
+        data,
+    };
+    let place_one = |fx: &Fx, price: u64| fx.place_ix(&a, order(BID, POST_ONLY, price, 1));
+    let instructions = [
+        ("place_order", place_one(&fx, MID - 10)),
+        ("cancel_all_and_place", batch(&fx, &a)),
+        (
+            "cancel_order_by_client_id",
+            cancel(
+                &fx,
+                ins::CancelOrderByClientId { client_order_id: 0 }.data(),
+            ),
+        ),
+        (
+            "cancel_all_orders",
+            cancel(&fx, ins::CancelAllOrders {}.data()),
+        ),
+        ("consume_events", fx.crank_ix(&[a.account], &b.account, 8)),
+    ];
+    for (name, i) in &instructions {
+        for m in &i.accounts {
+            if m.pubkey == fx.exchange {
+                assert!(!m.is_writable, "{name} takes the exchange writable");
+            }
+        }
+        let writable: Vec<Pubkey> = i
+            .accounts
+            .iter()
+            .filter(|m| m.is_writable)
+            .map(|m| m.pubkey)
+            .collect();
+        assert!(!writable.contains(&fx.exchange), "{name}");
+    }
+    // Each runs as built (so with the exchange read-only); the order cancelled by id is the one
+    // the first instruction placed.
+    let exchange_before = fx.t.account(&fx.exchange).await.unwrap();
+    for (name, i) in instructions {
+        let signers: Vec<&solana_sdk::signature::Keypair> = if name == "consume_events" {
+            vec![]
+        } else {
+            vec![&owner]
+        };
+        fx.t.send(&[i], &signers)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+    let id = {
+        fx.place(&a, order(BID, POST_ONLY, MID - 20, 1))
+            .await
+            .unwrap();
+        let (bids, _) = fx.book_orders().await;
+        bids[0].order_id
+    };
+    let i = cancel(&fx, ins::CancelOrder { order_id: id }.data());
+    assert!(!i
+        .accounts
+        .iter()
+        .any(|m| m.pubkey == fx.exchange && m.is_writable));
+    fx.t.send(&[i], &[&owner]).await.unwrap();
+    assert_eq!(
+        fx.t.account(&fx.exchange).await.unwrap(),
+        exchange_before,
+        "the exchange account never changed"
+    );
+    fx.assert_solvent(&[a.account, b.account]).await;
 }

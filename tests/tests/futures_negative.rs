@@ -330,12 +330,13 @@ async fn collateral_account_and_fee_refusals() {
     // Fees: only the admin sweeps, into the fee vault only.
     fx.crank(&[b.account], &a.account, 8).await.unwrap();
     let admin = fx.admin.insecure_clone();
-    let (exchange, mint, vault) = (fx.exchange, fx.mint, fx.vault);
+    let (exchange, market, mint, vault) = (fx.exchange, fx.market.key, fx.mint, fx.vault);
     let sweep = move |signer: &Pubkey, fee_vault: Pubkey| {
         ix(
             acc::SweepFees {
                 admin: *signer,
                 exchange,
+                market,
                 collateral_mint: mint,
                 vault,
                 fee_vault,
@@ -349,7 +350,7 @@ async fn collateral_account_and_fee_refusals() {
     let i = sweep(&admin.pubkey(), a.tokens);
     fx.refused(&[], &[i], &[&admin], Some(E::WrongExchange))
         .await;
-    let fees = fx.exchange_state().await.fees_accrued;
+    let fees = fx.market_state().await.fees_accrued;
     assert!(fees > 0);
     let i = sweep(&admin.pubkey(), fx.fee_vault);
     fx.t.send(&[i], &[&admin]).await.unwrap();

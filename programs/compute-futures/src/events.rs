@@ -175,6 +175,7 @@ pub struct EventsConsumed {
 #[event]
 pub struct FeesSwept {
     pub exchange: Pubkey,
+    pub market: Pubkey,
     pub amount: u64,
 }
 

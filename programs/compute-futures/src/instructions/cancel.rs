@@ -3,7 +3,8 @@ use cfx_book::{Book, EventQueue};
 
 use crate::error::FuturesError;
 use crate::events::OrderCancelled;
-use crate::instructions::place_order::{place, with_trader, OrderArgs, PlaceOrder, Trader};
+use crate::instructions::place_order::{place, OrderArgs, PlaceOrder};
+use crate::instructions::trading::{with_trader, Trader};
 use crate::keys::key_eq;
 use crate::state::book::load_book;
 use crate::state::{MarginAccount, Market};

@@ -7,7 +7,7 @@ use cfx_risk::margin::HealthKind;
 use crate::error::FuturesError;
 use crate::events::{CollateralDeposited, CollateralWithdrawn};
 use crate::health::account_health;
-use crate::state::{Exchange, MarginAccount};
+use crate::state::{Exchange, MarginAccount, Market};
 use crate::view::views_of;
 
 /// Anyone deposits collateral into a margin account.
@@ -137,12 +137,14 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
     Ok(())
 }
 
-/// Admin moves accrued fees from the collateral vault to the fee vault.
+/// Admin moves the fees one market has accrued from the collateral vault to the fee vault.
 #[derive(Accounts)]
 pub struct SweepFees<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
+    #[account(constraint = exchange.load()?.admin == admin.key() @ FuturesError::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub market: AccountLoader<'info, Market>,
     #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
     pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
@@ -155,12 +157,16 @@ pub struct SweepFees<'info> {
 
 pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let (amount, mint_key, bump) = {
-        let mut e = a.exchange.load_mut()?;
-        let amount = e.fees_accrued;
+    let amount = {
+        let mut m = a.market.load_mut()?;
+        let amount = m.fees_accrued;
         require!(amount > 0, FuturesError::ZeroAmount);
-        e.fees_accrued = 0;
-        (amount, e.collateral_mint, e.bump)
+        m.fees_accrued = 0;
+        amount
+    };
+    let (mint_key, bump) = {
+        let e = a.exchange.load()?;
+        (e.collateral_mint, e.bump)
     };
     let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
     transfer_checked(
@@ -179,6 +185,7 @@ pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
     )?;
     crate::events::emit(&crate::events::FeesSwept {
         exchange: a.exchange.key(),
+        market: a.market.key(),
         amount,
     });
     Ok(())

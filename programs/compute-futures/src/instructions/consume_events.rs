@@ -5,7 +5,7 @@ use cfx_risk::math::notional;
 
 use crate::error::FuturesError;
 use crate::events::{EventsConsumed, MakerFilled, MakerOut};
-use crate::instructions::place_order::{decode_tag, OWNER_PAYS};
+use crate::instructions::trading::{decode_tag, OWNER_PAYS};
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
 use crate::state::{Exchange, MarginAccount, Market};
@@ -20,7 +20,7 @@ const MAX_MAKERS: usize = 32;
 /// missing account only ends this transaction early; anyone can pass it next time.
 #[derive(Accounts)]
 pub struct ConsumeEvents<'info> {
-    #[account(mut)]
+    /// Read only: the crank's counters are the market's.
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
     pub market: AccountLoader<'info, Market>,
@@ -34,13 +34,11 @@ pub struct ConsumeEvents<'info> {
 
 /// Applies one event to its maker. Never fails for a reason the maker could cause (an order it
 /// cancelled meanwhile, a position slot it freed), so no maker can stall the queue.
-#[allow(clippy::too_many_arguments)]
 fn apply(
     acc: &mut MarginAccount,
     account_key: &Pubkey,
     market_key: &Pubkey,
     market: &mut Market,
-    exchange: &mut Exchange,
     event: &BookEvent,
     maker_bps: i16,
     seq: u64,
@@ -51,45 +49,17 @@ fn apply(
         BookEvent::Fill(f) => {
             let n = notional(f.price, f.lots, market.tick_value).map_err(FuturesError::from)?;
             let buy = f.taker_side == Side::Ask;
-            let p = &mut acc.positions[pos];
-            let mut position = p.position();
-            let before_long = position.base_lots.max(0) as u64;
-            let realized = position
-                .apply_trade(buy, f.lots, n)
-                .map_err(FuturesError::from)?
-                .realized;
-            p.set_position(position);
-            // Informative running total: saturating, so it can never fail the crank.
-            p.realized_pnl = p.realized_pnl.saturating_add(realized);
-            let after_long = position.base_lots.max(0) as u64;
-            market.open_interest = market
-                .open_interest
-                .checked_add(after_long)
-                .ok_or(FuturesError::Overflow)?
-                .saturating_sub(before_long);
-            if buy {
-                // Counted as pending when the taker sold.
-                market.open_interest_pending = market.open_interest_pending.saturating_sub(f.lots);
-            }
             // The rate in effect at the fill, recorded by place_order.
             let fee = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
-            if fee < 0 {
-                // Reserved from the taker's fee when the fill happened.
-                exchange.rebates_reserved =
-                    exchange.rebates_reserved.saturating_sub(fee.unsigned_abs());
-            } else {
-                exchange.fees_accrued = exchange
-                    .fees_accrued
-                    .checked_add(fee as u64)
-                    .ok_or(FuturesError::Overflow)?;
+            let fill = acc.apply_fill(pos, buy, f.lots, n, fee as i128)?;
+            market.on_long_change(fill.long_before, fill.long_after)?;
+            if buy {
+                // Counted as pending when the taker sold.
+                market.on_maker_buy_applied(f.lots)?;
             }
-            let delta = (realized as i128) - (fee as i128);
-            let c = (acc.collateral as i128)
-                .checked_add(delta)
-                .ok_or(FuturesError::Overflow)?;
-            acc.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
+            market.on_maker_fee(fee)?;
             let maker_side = if buy { 0 } else { 1 };
-            release(acc, pos, maker_side, f.maker_order_id, f.lots, f.maker_out);
+            acc.release_lots(pos, maker_side, f.maker_order_id, f.lots, f.maker_out);
             crate::events::emit(&MakerFilled {
                 market: *market_key,
                 account: *account_key,
@@ -97,12 +67,12 @@ fn apply(
                 price: f.price,
                 lots: f.lots,
                 maker_fee: fee,
-                realized_pnl: realized,
+                realized_pnl: fill.realized,
                 event_seq: seq,
             });
         }
         BookEvent::Out(o) => {
-            release(acc, pos, o.side as u8, o.order_id, o.lots, o.closed);
+            acc.release_lots(pos, o.side as u8, o.order_id, o.lots, o.closed);
             crate::events::emit(&MakerOut {
                 market: *market_key,
                 account: *account_key,
@@ -117,15 +87,6 @@ fn apply(
     Ok(())
 }
 
-/// Releases `lots` of the order's reservation. If the owner already cancelled the order (its
-/// slot is gone), the lots are still reserved on the position and are released there.
-fn release(acc: &mut MarginAccount, pos: usize, side: u8, order_id: u128, lots: u64, closed: bool) {
-    match acc.find_order(pos, order_id) {
-        Some(slot) => acc.release_order(slot, lots, closed),
-        None => acc.positions[pos].release(side, lots),
-    }
-}
-
 /// The crank over account views (the entrypoint's fast path and the Anchor handler), with
 /// `ConsumeEvents`' checks. A maker account may repeat the reward account or another maker (they
 /// are borrowed one at a time), never the exchange, market or queue.
@@ -135,11 +96,11 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
     };
     require_distinct(&views[..4])?;
     check_book_account(queue_v)?;
-    // SAFETY: the four accounts are distinct (checked above); the reward account is borrowed
-    // only after the makers' borrows have ended.
-    let (exchange, market) = unsafe {
+    // SAFETY: the four accounts are distinct (checked above); the exchange is only read; the
+    // reward account is borrowed only after the makers' borrows have ended.
+    let (_exchange, market) = unsafe {
         (
-            exchange_v.load_mut::<Exchange>()?,
+            exchange_v.load::<Exchange>()?,
             market_v.load_mut::<Market>()?,
         )
     };
@@ -203,16 +164,7 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         // SAFETY: one maker borrowed at a time, none of them the exchange, market or queue.
         let acc = unsafe { v.load_mut_repeatable::<MarginAccount>()? };
         let (low, paid) = decode_tag(rec.tag);
-        apply(
-            acc,
-            v.key(),
-            market_key,
-            market,
-            exchange,
-            &event,
-            low,
-            rec.seq_num,
-        )?;
+        apply(acc, v.key(), market_key, market, &event, low, rec.seq_num)?;
         if matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS {
             // The removed order's owner pays, from what it has (never into debt).
             let take = (paid as i64).min(acc.collateral.max(0));
@@ -225,15 +177,13 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         queue.pop();
         consumed += 1;
     }
-    // The pool holds at least the rewards of the queued events; `min` only guards the arithmetic.
-    let reward = reward.min(exchange.crank_pool);
-    exchange.crank_pool -= reward;
+    // The pool holds exactly the rewards takers paid for the queued events.
+    market.pay_crank(reward)?;
     let reward = reward + direct;
     {
         // SAFETY: no maker borrow is alive any more; the exchange and market are other accounts.
         let r = unsafe { reward_v.load_mut_repeatable::<MarginAccount>()? };
-        let c = (r.collateral as i128) + reward as i128;
-        r.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
+        r.credit(reward as i128)?;
     }
     crate::events::emit(&EventsConsumed {
         market: *market_key,

@@ -8,6 +8,7 @@ pub mod margin_account;
 pub mod place_order;
 pub mod publish_price;
 pub mod set_market_status;
+pub mod trading;
 pub mod update_exchange;
 
 pub use cancel::*;
@@ -20,4 +21,5 @@ pub use margin_account::*;
 pub use place_order::*;
 pub use publish_price::*;
 pub use set_market_status::*;
+pub use trading::*;
 pub use update_exchange::*;

@@ -3,18 +3,15 @@ use cfx_book::{
     Book, EventQueue, OrderOutcome, OrderRequest, OrderType, SelfTrade, Side, EVENT_FILL,
 };
 use cfx_risk::fees::{maker_fee, taker_fee};
-use cfx_risk::margin::HealthKind;
 use cfx_risk::mark::ema_update;
 use cfx_risk::math::{mul_div_floor, notional};
 use cfx_risk::BPS;
 
 use crate::error::FuturesError;
 use crate::events::OrderPlaced;
-use crate::health::{account_health, mark_ticks};
-use crate::keys::key_eq;
-use crate::state::book::{load_book, load_queue};
+use crate::instructions::trading::{encode_tag, with_trader, Trader, OWNER_PAYS};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
-use crate::view::{check_book_account, require_distinct, views_of_ix, AccountView};
+use crate::view::{views_of_ix, AccountView};
 
 /// One order as a trader sends it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +39,7 @@ pub struct OrderArgs {
 #[derive(Accounts)]
 pub struct PlaceOrder<'info> {
     pub signer: Signer<'info>,
-    #[account(mut)]
+    /// Read only: trading never writes the exchange (its counters are per market).
     pub exchange: AccountLoader<'info, Exchange>,
     /// Belongs to `exchange` (checked in `with_trader`, where it is loaded once).
     #[account(mut)]
@@ -60,34 +57,6 @@ pub struct PlaceOrder<'info> {
     pub event_queue: UncheckedAccount<'info>,
 }
 
-/// What place_order records in an event's tag for the crank: the crank reward for the event in
-/// the high half; in the low half, for a fill the maker fee rate, for an out `OWNER_PAYS` when
-/// the removed order was another account's expired order, whose owner, not the taker, pays the
-/// reward at the crank. The crank charges, pays and
-/// rewards exactly that, whatever the fee schedule is by the time it runs.
-pub fn encode_tag(low: i16, crank_reward: u16) -> u32 {
-    (low as u16 as u32) | ((crank_reward as u32) << 16)
-}
-
-/// (low half, crank reward) of an event's tag.
-pub fn decode_tag(tag: u32) -> (i16, u16) {
-    (tag as u16 as i16, (tag >> 16) as u16)
-}
-
-/// Low half of an out's tag: the order's owner pays the crank reward.
-pub const OWNER_PAYS: i16 = 1;
-
-/// What an instruction that trades holds while it trades.
-pub struct Trader<'a> {
-    pub exchange: &'a mut Exchange,
-    pub market_key: &'a Pubkey,
-    pub market: &'a mut Market,
-    pub account_key: &'a Pubkey,
-    pub account: &'a mut MarginAccount,
-    pub mark: u64,
-    pub now: i64,
-}
-
 /// Lower and upper price allowed around the mark.
 fn band(market: &Market, mark: u64) -> Result<(u64, u64)> {
     let w = mul_div_floor(mark as u128, market.price_band_bps as u128, BPS as u128)
@@ -98,15 +67,89 @@ fn band(market: &Market, mark: u64) -> Result<(u64, u64)> {
     ))
 }
 
-/// Places one order: validation, matching, the taker's side of every fill, fees, crank charge,
-/// and the record of a resting remainder. Margin is checked by the caller once all orders of the
-/// instruction are placed.
+/// An order validated against the market and the account: what goes to the book, and the
+/// position slot it trades in.
+struct ValidOrder {
+    request: OrderRequest,
+    /// Position slot of the market in the account.
+    pos: usize,
+    /// Lots asked for (a reduce-only order's clamped to what it may reduce).
+    lots: u64,
+}
+
+/// What the taker owes for the events its order produced.
+struct EventCharges {
+    /// Rebates reserved for the makers of its fills, out of its fee.
+    rebates: u64,
+    /// Crank reward for each event it pays for.
+    reward: u16,
+    /// Events it pays the crank for.
+    events: u64,
+}
+
+/// What the taker's side of its fills came to.
+struct TakerSettlement {
+    fee: u64,
+    realized: i64,
+    /// Quote native units filled.
+    value: u128,
+}
+
+/// Places one order: validate it, match it, tag the new events for the crank, settle the taker's
+/// side of its fills, update the mark EMA, record a resting remainder and check the position
+/// limit. Margin is checked by the caller once all orders of the instruction are placed.
 pub fn place(
     t: &mut Trader,
     book: &mut Book,
     queue: &mut EventQueue,
     args: &OrderArgs,
 ) -> Result<OrderOutcome> {
+    let order = validate(t, args)?;
+    crate::probe!("validated");
+    let first_event = queue.seq_num();
+    let out = book
+        .new_order(&order.request, t.now as u64, queue)
+        .map_err(FuturesError::from)?;
+    let charges = tag_new_events(t, queue, first_event)?;
+    crate::probe!("matched");
+    let settled = settle_taker(t, &order, &out, &charges)?;
+    if out.filled_lots > 0 {
+        update_mark_ema(t.market, t.mark, t.now, out.filled_lots)?;
+    }
+    if out.posted_lots > 0 {
+        t.account.add_order(
+            order.pos,
+            args.side,
+            out.order_id,
+            args.client_order_id,
+            out.posted_lots,
+        )?;
+    }
+    crate::probe!("accounted");
+    check_position_limit(t, order.pos)?;
+    crate::events::emit(&OrderPlaced {
+        market: *t.market_key,
+        account: *t.account_key,
+        order_id: out.order_id,
+        client_order_id: args.client_order_id,
+        side: args.side,
+        order_type: args.order_type,
+        price: out.price,
+        lots: order.lots,
+        filled_lots: out.filled_lots,
+        filled_quote: u64::try_from(settled.value).unwrap_or(u64::MAX),
+        posted_lots: out.posted_lots,
+        cancelled_lots: out.cancelled_lots,
+        taker_fee: settled.fee,
+        realized_pnl: settled.realized,
+    });
+    crate::probe!("emitted");
+    Ok(out)
+}
+
+/// Checks the order against the exchange, the market's status, size and price band, and the
+/// account's position (reduce-only) and client ids, and builds the book request.
+fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
     require!(!t.exchange.is_paused(), FuturesError::ExchangePaused);
     let status = t.market.status();
     require!(
@@ -175,31 +218,37 @@ pub fn place(
             .checked_add(args.time_in_force as u64)
             .ok_or(FuturesError::Overflow)?
     };
-    crate::probe!("validated");
-    let first_event = queue.seq_num();
-    let req = OrderRequest {
-        side,
-        order_type,
-        price,
+    Ok(ValidOrder {
+        request: OrderRequest {
+            side,
+            order_type,
+            price,
+            lots,
+            owner: t.account.id,
+            client_order_id: args.client_order_id,
+            expiry,
+            reduce_only: args.reduce_only,
+            self_trade,
+            match_limit: args.match_limit.max(1) as u32,
+        },
+        pos,
         lots,
-        owner: t.account.id,
-        client_order_id: args.client_order_id,
-        expiry,
-        reduce_only: args.reduce_only,
-        self_trade,
-        match_limit: args.match_limit.max(1) as u32,
-    };
-    let out = book
-        .new_order(&req, t.now as u64, queue)
-        .map_err(FuturesError::from)?;
-    // This order's events are the newest in the queue. Each carries the maker fee rate and the
-    // crank reward in effect now (see `encode_tag`); rebates are reserved from the taker fee.
+    })
+}
+
+/// Writes into each event this order produced (the newest since `first_event`) the maker fee
+/// rate and crank reward in effect now (see `encode_tag`), and sums what the taker owes for
+/// them: the rebates its makers are due, reserved from its fee, and the crank reward of each
+/// event it pays for.
+fn tag_new_events(t: &Trader, queue: &mut EventQueue, first_event: u64) -> Result<EventCharges> {
     let maker_bps = t.exchange.maker_fee_bps;
     let reward = u16::try_from(t.exchange.crank_reward).map_err(|_| FuturesError::InvalidFees)?;
     let fresh = (queue.seq_num() - first_event) as usize;
-    let mut rebates = 0u64;
-    // Events the taker pays the crank for: its fills and the outs of its own orders.
-    let mut taker_events = 0u64;
+    let mut charges = EventCharges {
+        rebates: 0,
+        reward,
+        events: 0,
+    };
     for k in queue.len() - fresh..queue.len() {
         let Some(r) = queue.get_mut(k) else { break };
         if r.kind != EVENT_FILL {
@@ -209,139 +258,104 @@ pub fn place(
             let owner_pays =
                 r.owner != t.account.id && r.reason == cfx_book::OutReason::Expired as u8;
             r.tag = encode_tag(if owner_pays { OWNER_PAYS } else { 0 }, reward);
-            taker_events += !owner_pays as u64;
+            charges.events += !owner_pays as u64;
             continue;
         }
-        taker_events += 1;
+        charges.events += 1;
         r.tag = encode_tag(maker_bps, reward);
         if maker_bps < 0 {
             let n = notional(r.price, r.lots, t.market.tick_value).map_err(FuturesError::from)?;
             let m = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
-            rebates = rebates
+            charges.rebates = charges
+                .rebates
                 .checked_add(m.unsigned_abs())
                 .ok_or(FuturesError::Overflow)?;
         }
     }
+    Ok(charges)
+}
 
-    crate::probe!("matched");
-    let tick_value = t.market.tick_value;
-    let mut realized = 0i64;
-    let mut fee = 0u64;
-    let mut value = 0u128;
+/// The taker's side of its fills, at once: position and realized PnL, open interest (with the
+/// limit), taker fee less reserved rebates, crank charges, and the market's counters.
+fn settle_taker(
+    t: &mut Trader,
+    order: &ValidOrder,
+    out: &OrderOutcome,
+    charges: &EventCharges,
+) -> Result<TakerSettlement> {
+    let mut settled = TakerSettlement {
+        fee: 0,
+        realized: 0,
+        value: 0,
+    };
+    // The taker pays the crank for its fills and the outs it caused but expired orders'.
+    let crank = (charges.reward as u64)
+        .checked_mul(charges.events)
+        .ok_or(FuturesError::Overflow)?;
+    let mut rebates = 0;
     if out.filled_lots > 0 {
-        value = out
+        settled.value = out
             .filled_quote
-            .checked_mul(tick_value as u128)
+            .checked_mul(t.market.tick_value as u128)
             .ok_or(FuturesError::Overflow)?;
-        let slot = &mut t.account.positions[pos];
-        let mut p = slot.position();
-        let before_long = p.base_lots.max(0) as u64;
-        let before_short = p.base_lots.min(0).unsigned_abs();
-        realized = p
-            .apply_trade(side == Side::Bid, out.filled_lots, value)
-            .map_err(FuturesError::from)?
-            .realized;
-        slot.set_position(p);
-        // Informative running total (collateral holds the money): saturating.
-        slot.realized_pnl = slot.realized_pnl.saturating_add(realized);
-        let after_long = p.base_lots.max(0) as u64;
-        t.market.open_interest = t
-            .market
-            .open_interest
-            .checked_add(after_long)
-            .and_then(|v| v.checked_sub(before_long))
-            .ok_or(FuturesError::Overflow)?;
+        settled.fee = taker_fee(settled.value, t.exchange.taker_fee_bps as u64)
+            .map_err(FuturesError::from)?;
+        let buy = order.request.side == Side::Bid;
+        let fill = t.account.apply_fill(
+            order.pos,
+            buy,
+            out.filled_lots,
+            settled.value,
+            settled.fee as i128 + crank as i128,
+        )?;
+        settled.realized = fill.realized;
+        t.market.on_long_change(fill.long_before, fill.long_after)?;
         // A taker that sells makes its makers longer when the crank applies their fills: until
         // then those lots count as pending open interest, and any trade that can grow open
         // interest is checked against both (the crank itself never refuses).
-        if side == Side::Ask {
-            t.market.open_interest_pending = t
-                .market
-                .open_interest_pending
-                .checked_add(out.filled_lots)
-                .ok_or(FuturesError::Overflow)?;
+        if !buy {
+            t.market.on_taker_sell(out.filled_lots)?;
         }
-        let short_growth = p
-            .base_lots
-            .min(0)
-            .unsigned_abs()
-            .saturating_sub(before_short);
-        if after_long > before_long || short_growth > 0 {
-            let projected = t
-                .market
-                .open_interest
-                .checked_add(t.market.open_interest_pending)
-                .ok_or(FuturesError::Overflow)?;
+        if fill.grew() {
             require!(
-                projected <= t.market.max_open_interest,
+                t.market.projected_open_interest()? <= t.market.max_open_interest,
                 FuturesError::OpenInterestLimit
             );
         }
-        // Taker fee, less the rebates reserved for the makers of these fills.
-        fee = taker_fee(value, t.exchange.taker_fee_bps as u64).map_err(FuturesError::from)?;
-        let ex = &mut *t.exchange;
-        ex.fees_accrued = ex
-            .fees_accrued
-            .checked_add(fee.checked_sub(rebates).ok_or(FuturesError::Overflow)?)
-            .ok_or(FuturesError::Overflow)?;
-        ex.rebates_reserved = ex
-            .rebates_reserved
-            .checked_add(rebates)
-            .ok_or(FuturesError::Overflow)?;
+        rebates = charges.rebates;
         let vwap = (out.filled_quote / out.filled_lots as u128) as u64;
-        let m = &mut *t.market;
-        m.last_trade_price = vwap;
-        m.volume_lots = m.volume_lots.saturating_add(out.filled_lots);
+        t.market.last_trade_price = vwap;
+        t.market.volume_lots = t.market.volume_lots.saturating_add(out.filled_lots);
+    } else if crank > 0 {
+        t.account.credit(-(crank as i128))?;
     }
-    // The EMA samples trades only: a book mid could be moved at no cost with post-only quotes.
-    // A sample moves it by elapsed / period, scaled by the trade's size against the market's
-    // reference size, so neither many trades in one second nor a one-lot wash trade after a
-    // quiet spell can reset it; the band around the index bounds it anyway. Before the first
-    // trade it starts from the mark (the index).
-    if out.filled_lots > 0 {
-        let m = &mut *t.market;
-        let dt = (t.now - m.ema_time).max(0) as u64;
-        let ema = if m.ema_price == 0 {
-            t.mark
-        } else {
-            m.ema_price
-        };
-        m.ema_price = ema_update(
-            ema,
-            m.last_trade_price,
-            dt,
-            m.ema_period,
-            out.filled_lots,
-            m.ema_reference_lots,
-        )
-        .map_err(FuturesError::from)?;
-        m.ema_time = t.now;
-    }
-    // The taker pays the crank for its fills and the outs it caused but expired orders'.
-    let crank = (reward as u64)
-        .checked_mul(taker_events)
-        .ok_or(FuturesError::Overflow)?;
-    t.exchange.crank_pool = t
-        .exchange
-        .crank_pool
-        .checked_add(crank)
-        .ok_or(FuturesError::Overflow)?;
-    let debit = (fee as i128) + (crank as i128) - (realized as i128);
-    let collateral = (t.account.collateral as i128)
-        .checked_sub(debit)
-        .ok_or(FuturesError::Overflow)?;
-    t.account.collateral = i64::try_from(collateral).map_err(|_| FuturesError::Overflow)?;
+    t.market.on_taker_charges(settled.fee, rebates, crank)?;
+    Ok(settled)
+}
 
-    if out.posted_lots > 0 {
-        t.account.add_order(
-            pos,
-            side as u8,
-            out.order_id,
-            args.client_order_id,
-            out.posted_lots,
-        )?;
-    }
-    crate::probe!("accounted");
+/// The EMA samples trades only: a book mid could be moved at no cost with post-only quotes.
+/// A sample moves it by elapsed / period, scaled by the trade's size against the market's
+/// reference size, so neither many trades in one second nor a one-lot wash trade after a quiet
+/// spell can reset it; the band around the index bounds it anyway. Before the first trade it
+/// starts from the mark (the index).
+fn update_mark_ema(m: &mut Market, mark: u64, now: i64, filled_lots: u64) -> Result<()> {
+    let dt = (now - m.ema_time).max(0) as u64;
+    let ema = if m.ema_price == 0 { mark } else { m.ema_price };
+    m.ema_price = ema_update(
+        ema,
+        m.last_trade_price,
+        dt,
+        m.ema_period,
+        filled_lots,
+        m.ema_reference_lots,
+    )
+    .map_err(FuturesError::from)?;
+    m.ema_time = now;
+    Ok(())
+}
+
+/// The position, with every resting lot filled on either side, stays within the market's limit.
+fn check_position_limit(t: &Trader, pos: usize) -> Result<()> {
     let slot = &t.account.positions[pos];
     let max = t.market.max_position_lots as i128;
     let b = slot.base_lots as i128;
@@ -349,165 +363,7 @@ pub fn place(
         (b + slot.bid_lots as i128).abs() <= max && (b - slot.ask_lots as i128).abs() <= max,
         FuturesError::PositionLimit
     );
-    crate::events::emit(&OrderPlaced {
-        market: *t.market_key,
-        account: *t.account_key,
-        order_id: out.order_id,
-        client_order_id: args.client_order_id,
-        side: args.side,
-        order_type: args.order_type,
-        price: out.price,
-        lots,
-        filled_lots: out.filled_lots,
-        filled_quote: u64::try_from(value).unwrap_or(u64::MAX),
-        posted_lots: out.posted_lots,
-        cancelled_lots: out.cancelled_lots,
-        taker_fee: fee,
-        realized_pnl: realized,
-    });
-    crate::probe!("emitted");
-    Ok(out)
-}
-
-/// Margin after trading. Normally initial health must hold. An instruction whose orders are all
-/// reduce-only is exempt from that, so an account below initial margin can always cut risk: it
-/// must leave maintenance health ≥ 0, or no lower than before and without bad debt (equity ≥ 0),
-/// so a reduce-only sale far from the mark to a friend cannot move losses onto the exchange.
-pub fn check_margin(
-    t: &Trader,
-    remaining: &[AccountView],
-    maintenance_before: Option<i128>,
-) -> Result<()> {
-    let known = [(t.market_key, &*t.market, t.mark)];
-    match maintenance_before {
-        Some(before) => {
-            let after =
-                account_health(t.account, &known, remaining, t.now, HealthKind::Maintenance)?;
-            let ok = after >= 0
-                || (after >= before
-                    && account_health(t.account, &known, remaining, t.now, HealthKind::Equity)?
-                        >= 0);
-            require!(ok, FuturesError::InsufficientMargin);
-        }
-        None => {
-            let h = account_health(t.account, &known, remaining, t.now, HealthKind::Initial)?;
-            require!(h >= 0, FuturesError::InsufficientMargin);
-        }
-    }
     Ok(())
-}
-
-/// The accounts of a trading instruction, checked and loaded: `PlaceOrder`'s, in its order,
-/// then the (market, index) pairs of the account's other positions.
-pub struct TradeAccounts<'a> {
-    pub signer: &'a Pubkey,
-    pub exchange: &'a mut Exchange,
-    pub account_key: &'a Pubkey,
-    pub account: &'a mut MarginAccount,
-    pub market_key: &'a Pubkey,
-    pub market: &'a mut Market,
-    pub index: &'a PriceIndex,
-    pub book: Book<'a>,
-    pub queue: EventQueue<'a>,
-    pub remaining: &'a [AccountView<'a>],
-}
-
-impl<'a> TradeAccounts<'a> {
-    /// The checks of `PlaceOrder`'s Anchor constraints plus the ones between accounts: every
-    /// account distinct, owned by this program, of its type, writable where written, and the
-    /// market's own index, book and queue.
-    pub fn load(views: &'a [AccountView<'a>]) -> Result<Self> {
-        let [signer, exchange, account, market, index, book, queue, remaining @ ..] = views else {
-            return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
-        };
-        signer.check_signer()?;
-        require_distinct(&views[..7])?;
-        check_book_account(book)?;
-        check_book_account(queue)?;
-        // SAFETY: the seven accounts are distinct (no repeats above) and each is borrowed once.
-        let (exchange_data, acc, m, idx) = unsafe {
-            (
-                exchange.load_mut::<Exchange>()?,
-                account.load_mut::<MarginAccount>()?,
-                market.load_mut::<Market>()?,
-                index.load::<PriceIndex>()?,
-            )
-        };
-        require!(
-            key_eq(&acc.exchange, exchange.key()),
-            FuturesError::WrongExchange
-        );
-        require!(
-            key_eq(&m.exchange, exchange.key()),
-            FuturesError::WrongExchange
-        );
-        require!(key_eq(index.key(), &m.index), FuturesError::WrongIndex);
-        require!(key_eq(book.key(), &m.book), FuturesError::WrongBookAccount);
-        require!(
-            key_eq(queue.key(), &m.event_queue),
-            FuturesError::WrongBookAccount
-        );
-        let market_key = market.key();
-        // SAFETY: as above.
-        let (book_data, queue_data) = unsafe { (book.data_mut(), queue.data_mut()) };
-        Ok(TradeAccounts {
-            signer: signer.key(),
-            exchange: exchange_data,
-            account_key: account.key(),
-            account: acc,
-            market_key,
-            market: m,
-            index: idx,
-            book: load_book(book_data, market_key)?,
-            queue: load_queue(queue_data, market_key)?,
-            remaining,
-        })
-    }
-}
-
-/// Runs `f` with everything a trading instruction needs loaded and checked, then checks margin.
-/// `reduce_only`: every order `f` places is reduce-only (see `check_margin`).
-pub fn with_trader<R>(
-    views: &[AccountView],
-    reduce_only: bool,
-    f: impl FnOnce(&mut Trader, &mut Book, &mut EventQueue) -> Result<R>,
-) -> Result<R> {
-    crate::probe!("with_trader");
-    let a = TradeAccounts::load(views)?;
-    crate::probe!("loaded");
-    require!(a.account.can_trade(a.signer), FuturesError::NotAuthorized);
-    let now = Clock::get()?.unix_timestamp;
-    crate::probe!("clock");
-    let mark = mark_ticks(a.market, a.index, now)?;
-    crate::probe!("mark");
-    let maintenance_before = if reduce_only {
-        Some(account_health(
-            a.account,
-            &[(a.market_key, &*a.market, mark)],
-            a.remaining,
-            now,
-            HealthKind::Maintenance,
-        )?)
-    } else {
-        None
-    };
-    let (mut book, mut queue) = (a.book, a.queue);
-    let mut t = Trader {
-        exchange: a.exchange,
-        market_key: a.market_key,
-        market: a.market,
-        account_key: a.account_key,
-        account: a.account,
-        mark,
-        now,
-    };
-    let r = f(&mut t, &mut book, &mut queue)?;
-    crate::probe!("placed");
-    t.account.release_idle_positions();
-    crate::probe!("released");
-    check_margin(&t, a.remaining, maintenance_before)?;
-    crate::probe!("margin");
-    Ok(r)
 }
 
 /// `place_order` over account views (the entrypoint's fast path and the Anchor handler).

@@ -6,9 +6,9 @@ pub const MAX_FEE_BPS: u16 = 1_000;
 /// each event records the reward its taker paid in 16 bits, so the crank pays exactly that.
 pub const MAX_CRANK_REWARD: u64 = u16::MAX as u64;
 
-/// One exchange: its collateral mint, vaults, fee schedule and counters. Zero-copy: every trade
-/// and crank reads and writes it, and Borsh (de)serialization would cost each of them thousands
-/// of compute units.
+/// One exchange: its collateral mint, vaults and fee schedule. Every trade and crank reads it and
+/// none writes it (the counters they move are per market, in `Market`), so markets trade in
+/// parallel. Zero-copy: Borsh deserialization would cost each trade thousands of compute units.
 #[account(zero_copy)]
 pub struct Exchange {
     pub admin: Pubkey,
@@ -32,13 +32,11 @@ pub struct Exchange {
     pub _pad2: u32,
     /// Paid to whoever consumes an event, charged to the taker that produced it.
     pub crank_reward: u64,
-    /// Fees earned, still in the collateral vault.
-    pub fees_accrued: u64,
-    /// Maker rebates reserved from taker fees until the crank pays them.
-    pub rebates_reserved: u64,
-    /// Crank rewards charged to takers and not yet paid out.
-    pub crank_pool: u64,
+    /// Room for fields added later without migrating accounts.
+    pub _reserved: [u8; 128],
 }
+
+const _: () = assert!(core::mem::size_of::<Exchange>() == 344);
 
 impl Exchange {
     pub fn is_paused(&self) -> bool {

@@ -109,10 +109,93 @@ pub struct MarginAccount {
     pub _pad: u8,
     pub positions: [PositionSlot; MAX_POSITIONS],
     pub orders: [OrderSlot; MAX_ORDERS],
+    /// Room for fields added later without migrating accounts.
+    pub _reserved: [u8; 128],
+}
+
+const _: () = assert!(core::mem::size_of::<MarginAccount>() == 2032);
+
+/// What applying one fill did to an account's position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FillApplied {
+    /// PnL realized by the lots the fill closed (already in collateral).
+    pub realized: i64,
+    /// Long lots before and after (for open interest).
+    pub long_before: u64,
+    pub long_after: u64,
+    /// Short lots the fill added.
+    pub short_growth: u64,
+}
+
+impl FillApplied {
+    /// Whether the fill made the position larger on either side.
+    pub fn grew(&self) -> bool {
+        self.long_after > self.long_before || self.short_growth > 0
+    }
 }
 
 impl MarginAccount {
     pub const SEED: &'static [u8] = b"margin";
+
+    /// Adds `amount` (negative: takes it) to collateral, which may go negative (bad debt) but
+    /// never past what an i64 holds.
+    #[inline]
+    pub fn credit(&mut self, amount: i128) -> Result<()> {
+        let c = (self.collateral as i128)
+            .checked_add(amount)
+            .ok_or(FuturesError::Overflow)?;
+        self.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
+        Ok(())
+    }
+
+    /// Applies a fill of `lots` worth `value` (quote native units) to position slot `pos`, as a
+    /// buy or a sell: the position, its running realized PnL, and collateral credited with the
+    /// PnL realized less `charges` (fees, crank reward; negative for a rebate). The one place a
+    /// trade changes an account, for the taker at the order, the maker at the crank, and
+    /// liquidation and settlement after them. The market's counters are the caller's
+    /// (`Market::on_long_change` with what this returns).
+    #[inline]
+    pub fn apply_fill(
+        &mut self,
+        pos: usize,
+        buy: bool,
+        lots: u64,
+        value: u128,
+        charges: i128,
+    ) -> Result<FillApplied> {
+        let slot = &mut self.positions[pos];
+        let mut p = slot.position();
+        let long_before = p.base_lots.max(0) as u64;
+        let short_before = p.base_lots.min(0).unsigned_abs();
+        let realized = p
+            .apply_trade(buy, lots, value)
+            .map_err(FuturesError::from)?
+            .realized;
+        slot.set_position(p);
+        // Informative running total (collateral holds the money): saturating, never a failure.
+        slot.realized_pnl = slot.realized_pnl.saturating_add(realized);
+        self.credit(realized as i128 - charges)?;
+        Ok(FillApplied {
+            realized,
+            long_before,
+            long_after: p.base_lots.max(0) as u64,
+            short_growth: p
+                .base_lots
+                .min(0)
+                .unsigned_abs()
+                .saturating_sub(short_before),
+        })
+    }
+
+    /// Releases `lots` of order `order_id`'s reservation on `side` (0 bid, 1 ask) in position
+    /// `pos`, forgetting the order when `closed`. If the owner already cancelled the order (its
+    /// slot is gone), the lots are still reserved on the position and are released there.
+    pub fn release_lots(&mut self, pos: usize, side: u8, order_id: u128, lots: u64, closed: bool) {
+        match self.find_order(pos, order_id) {
+            Some(slot) => self.release_order(slot, lots, closed),
+            None => self.positions[pos].release(side, lots),
+        }
+    }
 
     pub fn can_trade(&self, signer: &Pubkey) -> bool {
         key_eq(signer, &self.owner)

@@ -2,6 +2,8 @@ use anchor_lang::prelude::*;
 use cfx_risk::margin::MarginParams;
 use cfx_risk::mark::MarkConfig;
 
+use crate::error::FuturesError;
+
 /// Highest price, in ticks, an order may carry; market parameters are bounded so that a full
 /// position at this price fits the margin account's i64 quote amounts.
 pub const MAX_PRICE_TICKS: u64 = u32::MAX as u64;
@@ -78,13 +80,111 @@ pub struct Market {
     pub expiry_ts: i64,
     pub last_trade_ts: i64,
     pub volume_lots: u64,
+    /// Fees earned in this market, still in the collateral vault (swept per market).
+    pub fees_accrued: u64,
+    /// Maker rebates reserved from this market's taker fees until the crank pays them.
+    pub rebates_reserved: u64,
+    /// Crank rewards charged to this market's takers and not yet paid out.
+    pub crank_pool: u64,
     pub status: u8,
     pub bump: u8,
     pub _pad: [u8; 6],
+    /// Room for fields added later without migrating accounts.
+    pub _reserved: [u8; 256],
 }
+
+const _: () = assert!(core::mem::size_of::<Market>() == 688);
 
 impl Market {
     pub const SEED: &'static [u8] = b"market";
+
+    /// One account's long lots went from `before` to `after`: open interest follows.
+    #[inline]
+    pub fn on_long_change(&mut self, before: u64, after: u64) -> Result<()> {
+        self.open_interest = self
+            .open_interest
+            .checked_add(after)
+            .and_then(|v| v.checked_sub(before))
+            .ok_or(FuturesError::Overflow)?;
+        Ok(())
+    }
+
+    /// A taker sold `lots` to makers whose fills the crank has not applied: counted as pending
+    /// open interest until it does (`on_maker_buy_applied`).
+    #[inline]
+    pub fn on_taker_sell(&mut self, lots: u64) -> Result<()> {
+        self.open_interest_pending = self
+            .open_interest_pending
+            .checked_add(lots)
+            .ok_or(FuturesError::Overflow)?;
+        Ok(())
+    }
+
+    /// The crank applied a maker's buy of `lots` that `on_taker_sell` counted.
+    #[inline]
+    pub fn on_maker_buy_applied(&mut self, lots: u64) -> Result<()> {
+        self.open_interest_pending = self
+            .open_interest_pending
+            .checked_sub(lots)
+            .ok_or(FuturesError::Overflow)?;
+        Ok(())
+    }
+
+    /// Open interest once every pending fill is applied; what the limit is checked against.
+    #[inline]
+    pub fn projected_open_interest(&self) -> Result<u64> {
+        Ok(self
+            .open_interest
+            .checked_add(self.open_interest_pending)
+            .ok_or(FuturesError::Overflow)?)
+    }
+
+    /// A taker paid `fee`, of which `rebates` is reserved for its makers, and `crank` for the
+    /// events it produced.
+    #[inline]
+    pub fn on_taker_charges(&mut self, fee: u64, rebates: u64, crank: u64) -> Result<()> {
+        let earned = fee.checked_sub(rebates).ok_or(FuturesError::Overflow)?;
+        self.fees_accrued = self
+            .fees_accrued
+            .checked_add(earned)
+            .ok_or(FuturesError::Overflow)?;
+        self.rebates_reserved = self
+            .rebates_reserved
+            .checked_add(rebates)
+            .ok_or(FuturesError::Overflow)?;
+        self.crank_pool = self
+            .crank_pool
+            .checked_add(crank)
+            .ok_or(FuturesError::Overflow)?;
+        Ok(())
+    }
+
+    /// A maker fee charged at the crank (negative: a rebate, paid from what its taker reserved).
+    #[inline]
+    pub fn on_maker_fee(&mut self, fee: i64) -> Result<()> {
+        if fee < 0 {
+            self.rebates_reserved = self
+                .rebates_reserved
+                .checked_sub(fee.unsigned_abs())
+                .ok_or(FuturesError::Overflow)?;
+        } else {
+            self.fees_accrued = self
+                .fees_accrued
+                .checked_add(fee as u64)
+                .ok_or(FuturesError::Overflow)?;
+        }
+        Ok(())
+    }
+
+    /// Pays `reward` out of the crank pool.
+    #[inline]
+    pub fn pay_crank(&mut self, reward: u64) -> Result<()> {
+        self.crank_pool = self
+            .crank_pool
+            .checked_sub(reward)
+            .ok_or(FuturesError::Overflow)?;
+        Ok(())
+    }
 
     pub fn status(&self) -> MarketStatus {
         MarketStatus::from_u8(self.status).unwrap_or(MarketStatus::Settled)

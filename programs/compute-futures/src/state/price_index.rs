@@ -31,7 +31,11 @@ pub struct PriceIndex {
     pub bump: u8,
     pub _pad: [u8; 6],
     pub twap: Twap,
+    /// Room for fields added later without migrating accounts.
+    pub _reserved: [u8; 128],
 }
+
+const _: () = assert!(core::mem::size_of::<PriceIndex>() == 2264);
 
 impl PriceIndex {
     pub const SEED: &'static [u8] = b"index";
