@@ -1,6 +1,7 @@
 //! Fuzz test over arbitrary operation bytes: no panics, refused operations change nothing, and the
-//! tree, pools and priority order stay consistent. `lib/book/fuzz` runs the same decoder under
-//! cargo-fuzz for longer campaigns.
+//! tree, pools and priority order stay consistent. For a longer campaign, raise proptest's case
+//! count (`PROPTEST_CASES=100000 cargo test -p cfx-book --test fuzz`); there is no cargo-fuzz
+//! target yet.
 
 #[path = "common/byte_ops.rs"]
 mod byte_ops;

@@ -43,10 +43,14 @@ declare_id!("GR94sxjfjHPCKPwvRSZAaQA7WYs7wEPQzYTbMSBCBrZS");
 pub mod compute_futures {
     use super::*;
 
+    /// Admin creates an exchange for one collateral mint, with its collateral, fee and insurance
+    /// vaults and fee schedule.
     pub fn create_exchange(ctx: Context<CreateExchange>, fees: FeeSchedule) -> Result<()> {
         instructions::create_exchange(ctx, fees)
     }
 
+    /// Admin changes the fee schedule and/or pauses the exchange (no orders, deposits or
+    /// withdrawals; cancels and the crank go on).
     pub fn update_exchange(
         ctx: Context<UpdateExchange>,
         fees: Option<FeeSchedule>,
@@ -55,14 +59,19 @@ pub mod compute_futures {
         instructions::update_exchange(ctx, fees, paused)
     }
 
+    /// Admin creates a compute class's price index: publishers, freshness and confidence limits,
+    /// TWAP grid.
     pub fn create_price_index(ctx: Context<CreatePriceIndex>, params: IndexParams) -> Result<()> {
         instructions::create_price_index(ctx, params)
     }
 
+    /// Admin replaces an index's publishers and limits; the index is stale until they quote.
     pub fn update_price_index(ctx: Context<UpdatePriceIndex>, params: IndexParams) -> Result<()> {
         instructions::update_price_index(ctx, params)
     }
 
+    /// A publisher posts a quote; the index becomes the median of the fresh quotes when enough
+    /// agree within the confidence limit.
     pub fn publish_price(
         ctx: Context<PublishPrice>,
         price: u64,
@@ -72,38 +81,49 @@ pub mod compute_futures {
         instructions::publish_price(ctx, price, conf, publish_time)
     }
 
+    /// Admin lists a futures series on a class, on client-created book and event-queue accounts.
     pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
         instructions::create_market(ctx, params)
     }
 
+    /// Admin switches a series between active and close-only (emergencies).
     pub fn set_market_status(ctx: Context<SetMarketStatus>, status: u8) -> Result<()> {
         instructions::set_market_status(ctx, status)
     }
 
+    /// A trader opens margin account `number` on the exchange.
     pub fn create_margin_account(ctx: Context<CreateMarginAccount>, number: u16) -> Result<()> {
         instructions::create_margin_account(ctx, number)
     }
 
+    /// The owner closes an empty margin account and takes back its rent.
     pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
         instructions::close_margin_account(ctx)
     }
 
+    /// The owner sets (or clears) a delegate that may trade but never withdraw.
     pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
         instructions::set_delegate(ctx, delegate)
     }
 
+    /// Anyone deposits collateral into a margin account.
     pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         instructions::deposit(ctx, amount)
     }
 
+    /// The owner withdraws collateral the account's margin does not need. Remaining accounts:
+    /// (market, index) of each position.
     pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
         instructions::withdraw(ctx, amount)
     }
 
+    /// Admin moves one market's accrued fees to the fee vault.
     pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         instructions::sweep_fees(ctx)
     }
 
+    /// Owner or delegate places an order (fast path). Remaining accounts: (market, index) of
+    /// every other position, for the margin check.
     pub fn place_order<'info>(
         ctx: Context<'info, PlaceOrder<'info>>,
         args: OrderArgs,
@@ -111,10 +131,12 @@ pub mod compute_futures {
         instructions::place_order(ctx, args)
     }
 
+    /// Owner or delegate cancels one resting order by id (fast path).
     pub fn cancel_order(ctx: Context<CancelOrder>, order_id: u128) -> Result<()> {
         instructions::cancel_order(ctx, order_id)
     }
 
+    /// Owner or delegate cancels one resting order by client order id (fast path).
     pub fn cancel_order_by_client_id(
         ctx: Context<CancelOrder>,
         client_order_id: u64,
@@ -122,10 +144,13 @@ pub mod compute_futures {
         instructions::cancel_order_by_client_id(ctx, client_order_id)
     }
 
+    /// Owner or delegate cancels all its resting orders in one market (fast path).
     pub fn cancel_all_orders(ctx: Context<CancelOrder>) -> Result<()> {
         instructions::cancel_all_orders(ctx)
     }
 
+    /// Owner or delegate cancels all its orders in a market and places up to 8 new ones, with
+    /// one margin check (fast path).
     pub fn cancel_all_and_place<'info>(
         ctx: Context<'info, PlaceOrder<'info>>,
         orders: Vec<OrderArgs>,
@@ -133,6 +158,8 @@ pub mod compute_futures {
         instructions::cancel_all_and_place(ctx, orders)
     }
 
+    /// Anyone applies queued events to makers' accounts and is paid the crank reward (fast
+    /// path). Remaining accounts: the makers' margin accounts.
     pub fn consume_events<'info>(
         ctx: Context<'info, ConsumeEvents<'info>>,
         limit: u16,

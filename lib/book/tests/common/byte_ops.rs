@@ -1,6 +1,6 @@
 //! Decodes arbitrary bytes into book operations (any values, valid or not) and runs them, checking
-//! that nothing panics, refused operations change nothing, and the book stays consistent. Shared by
-//! the proptest fuzz test and the cargo-fuzz target.
+//! that nothing panics, refused operations change nothing, and the book stays consistent. Used by
+//! the proptest fuzz test (`tests/fuzz.rs`).
 
 use cfx_book::*;
 

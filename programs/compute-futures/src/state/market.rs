@@ -14,7 +14,8 @@ pub const MAX_PRICE_TICKS: u64 = u32::MAX as u64;
 pub enum MarketStatus {
     /// Any order.
     Active = 0,
-    /// Only orders that reduce a position (after last-trade time, or set by the admin).
+    /// Only orders that reduce a position; set by the admin (`set_market_status`). From
+    /// `last_trade_ts` on, every order is refused whatever the status.
     CloseOnly = 1,
     /// Past expiry: no orders; waiting for the settlement price.
     Expired = 2,
