@@ -99,6 +99,8 @@ pub struct TestContext {
     sent: HashSet<Signature>,
     /// Logs of the last processed transaction.
     pub last_logs: Vec<String>,
+    /// Return data of the last processed transaction (empty if none).
+    pub last_return_data: Vec<u8>,
     /// When set, every account a transaction passes to one of `prefund_programs` as writable
     /// and not signing (an address the program creates, a PDA) and that does not exist yet gets
     /// these lamports first.
@@ -131,6 +133,7 @@ impl TestContext {
             time: None,
             sent: HashSet::new(),
             last_logs: Vec::new(),
+            last_return_data: Vec::new(),
             prefund: None,
             prefund_programs: Vec::new(),
             prefunded: Vec::new(),
@@ -228,11 +231,18 @@ impl TestContext {
             .process_transaction_with_metadata(tx)
             .await
             .map_err(TxError::Client)?;
-        let (logs, cu) = res
+        let (logs, cu, ret) = res
             .metadata
-            .map(|m| (m.log_messages, m.compute_units_consumed))
+            .map(|m| {
+                (
+                    m.log_messages,
+                    m.compute_units_consumed,
+                    m.return_data.map(|r| r.data).unwrap_or_default(),
+                )
+            })
             .unwrap_or_default();
         self.last_logs = logs;
+        self.last_return_data = ret;
         match res.result {
             Ok(()) => Ok(cu),
             Err(e) => Err(TxError::Transaction(e)),

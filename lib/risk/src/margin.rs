@@ -14,7 +14,7 @@ use crate::math::{mul_div_ceil, mul_div_signed_floor, notional, to_i128};
 use crate::position::Position;
 use crate::{RiskError, BPS};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MarginParams {
     pub initial_bps: u64,
     pub maintenance_bps: u64,
@@ -45,7 +45,7 @@ pub enum HealthKind {
 }
 
 /// One position with what margin needs to know about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PositionRisk {
     pub position: Position,
     /// Lots resting on the book to buy / to sell.

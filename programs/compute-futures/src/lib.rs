@@ -117,6 +117,14 @@ pub mod compute_futures {
         instructions::withdraw(ctx, amount)
     }
 
+    /// Anyone reads a margin account's health of every kind, as the program computes it (the
+    /// instruction's return data). Remaining accounts: (market, index) of each position.
+    pub fn compute_health<'info>(
+        ctx: Context<'info, ComputeHealth<'info>>,
+    ) -> Result<HealthReport> {
+        instructions::compute_health(ctx)
+    }
+
     /// Admin moves one market's accrued fees to the fee vault.
     pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         instructions::sweep_fees(ctx)

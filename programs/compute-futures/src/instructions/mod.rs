@@ -1,5 +1,6 @@
 pub mod cancel;
 pub mod collateral;
+pub mod compute_health;
 pub mod consume_events;
 pub mod create_exchange;
 pub mod create_market;
@@ -13,6 +14,7 @@ pub mod update_exchange;
 
 pub use cancel::*;
 pub use collateral::*;
+pub use compute_health::*;
 pub use consume_events::*;
 pub use create_exchange::*;
 pub use create_market::*;
