@@ -106,7 +106,7 @@ async fn main() {
         } else {
             ("bob", &bob)
         };
-        let side = rng.below(2) as u8;
+        let side = [BID, ASK][rng.below(2) as usize];
         let lots = 5 + rng.below(56);
         match fx.place(taker, order(side, MARKET, 0, lots)).await {
             Ok(cu) => {

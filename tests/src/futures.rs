@@ -11,7 +11,9 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use cfx_book::{Book, BookRef, EventQueue, Order};
 use compute_futures::{
     accounts as acc, instruction as ins,
-    instructions::{FeeSchedule, IndexParams, MarketParams, OrderArgs},
+    instructions::{
+        FeeSchedule, IndexParams, MarketParams, OrderArgs, OrderKind, OrderSide, SelfTradeMode,
+    },
     state::{book::HEADER_LEN, Exchange, MarginAccount, Market, PriceIndex},
 };
 use solana_sdk::{
@@ -59,7 +61,7 @@ pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruct
     }
 }
 
-pub fn order(side: u8, order_type: u8, price: u64, lots: u64) -> OrderArgs {
+pub fn order(side: OrderSide, order_type: OrderKind, price: u64, lots: u64) -> OrderArgs {
     OrderArgs {
         side,
         order_type,
@@ -68,19 +70,19 @@ pub fn order(side: u8, order_type: u8, price: u64, lots: u64) -> OrderArgs {
         client_order_id: 0,
         time_in_force: 0,
         reduce_only: false,
-        self_trade: 0,
+        self_trade: SelfTradeMode::DecrementTake,
         match_limit: 16,
     }
 }
 
-pub const BID: u8 = 0;
-pub const ASK: u8 = 1;
-pub const LIMIT: u8 = 0;
-pub const POST_ONLY: u8 = 1;
-pub const POST_ONLY_SLIDE: u8 = 2;
-pub const IOC: u8 = 3;
-pub const FOK: u8 = 4;
-pub const MARKET: u8 = 5;
+pub const BID: OrderSide = OrderSide::Bid;
+pub const ASK: OrderSide = OrderSide::Ask;
+pub const LIMIT: OrderKind = OrderKind::Limit;
+pub const POST_ONLY: OrderKind = OrderKind::PostOnly;
+pub const POST_ONLY_SLIDE: OrderKind = OrderKind::PostOnlySlide;
+pub const IOC: OrderKind = OrderKind::ImmediateOrCancel;
+pub const FOK: OrderKind = OrderKind::FillOrKill;
+pub const MARKET: OrderKind = OrderKind::Market;
 
 pub struct Trader {
     pub owner: Keypair,

@@ -5,7 +5,7 @@ use cfx_tests::futures::*;
 use cfx_tests::{events, TestContext};
 use compute_futures::error::FuturesError as E;
 use compute_futures::events::{EventsConsumed, MakerFilled, OrderPlaced};
-use compute_futures::instructions::OrderArgs;
+use compute_futures::instructions::{OrderArgs, SelfTradeMode};
 use solana_sdk::{instruction::AccountMeta, pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 async fn refused(
@@ -176,11 +176,11 @@ async fn order_types_and_self_trade_prevention() {
     refused(&mut fx, &w, &[i], &[&b.owner], E::WouldNotFill).await;
     // Abort self-trade: a's own bid would hit its own ask.
     let mut o = order(BID, IOC, 25_100, 1);
-    o.self_trade = 2;
+    o.self_trade = SelfTradeMode::Abort;
     let i = fx.place_ix(&a, o);
     refused(&mut fx, &w, &[i], &[&a.owner], E::SelfTrade).await;
     // Decrement-take: nothing trades, both shrink.
-    o.self_trade = 0;
+    o.self_trade = SelfTradeMode::DecrementTake;
     fx.place(&a, o).await.unwrap();
     let (_, asks) = fx.book_orders().await;
     assert_eq!(asks[0].lots, 4);
@@ -416,20 +416,6 @@ async fn negative_cases_leave_everything_unchanged() {
         (order(BID, POST_ONLY, MID, 2_000), E::PositionLimit),
         (
             OrderArgs {
-                side: 7,
-                ..order(BID, LIMIT, MID, 1)
-            },
-            E::InvalidOrder,
-        ),
-        (
-            OrderArgs {
-                order_type: 9,
-                ..order(BID, LIMIT, MID, 1)
-            },
-            E::InvalidOrder,
-        ),
-        (
-            OrderArgs {
                 reduce_only: true,
                 ..order(BID, IOC, MID, 1)
             },
@@ -445,6 +431,21 @@ async fn negative_cases_leave_everything_unchanged() {
     ] {
         let i = fx.place_ix(&a, args);
         refused(&mut fx, &w, &[i], &[&a.owner], e).await;
+    }
+    // A side, order type or self-trade mode outside its enum: the bytes after the
+    // discriminator are side, order type, price (8), lots (8), client id (8), time in force (4),
+    // reduce-only, self-trade mode.
+    for (offset, byte) in [(8, 7u8), (9, 9), (8 + 2 + 24 + 4 + 1, 3)] {
+        let mut i = fx.place_ix(&a, order(BID, LIMIT, MID, 1));
+        i.data[offset] = byte;
+        let keys: Vec<Pubkey> = w.iter().map(|t| t.account).collect();
+        fx.refused_code(
+            &keys,
+            &[i],
+            &[&a.owner],
+            anchor_lang::error::ErrorCode::InstructionDidNotDeserialize as u32,
+        )
+        .await;
     }
     // Not enough collateral for the initial margin: $1 cannot carry 10 lots ($2.50 required).
     let poor = fx.trader(USD).await;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use cfx_tests::futures::*;
 use compute_futures::instructions::OrderArgs;
+use compute_futures::instructions::SelfTradeMode;
 
 struct Rng(u64);
 
@@ -114,14 +115,18 @@ async fn random_multi_trader_run_keeps_invariants() {
         fx.market = markets[rng.below(2) as usize];
         match rng.below(10) {
             0..=5 => {
-                let side = rng.below(2) as u8;
+                let side = [BID, ASK][rng.below(2) as usize];
                 let ot = [LIMIT, LIMIT, POST_ONLY, POST_ONLY_SLIDE, IOC, FOK, MARKET]
                     [rng.below(7) as usize];
                 let mid = price_index / TICK_VALUE;
                 // Across the whole ±3% price band, edges included.
                 let price = mid - 750 + rng.below(1_501);
                 let mut o: OrderArgs = order(side, ot, price, 1 + rng.below(5));
-                o.self_trade = rng.below(3) as u8;
+                o.self_trade = [
+                    SelfTradeMode::DecrementTake,
+                    SelfTradeMode::CancelResting,
+                    SelfTradeMode::Abort,
+                ][rng.below(3) as usize];
                 o.time_in_force = if rng.below(4) == 0 {
                     1 + rng.below(20) as u32
                 } else {

@@ -403,7 +403,7 @@ async fn cancel_and_crank_refusals() {
     fx.assert_solvent(&[a.account, b.account]).await;
     // Cancel-resting self-trade prevention: a's bid meets a's own ask, which is cancelled whole.
     let mut o = order(BID, LIMIT, 25_100, 3);
-    o.self_trade = 1;
+    o.self_trade = compute_futures::instructions::SelfTradeMode::CancelResting;
     fx.place(&a, o).await.unwrap();
     let (bids, asks) = fx.book_orders().await;
     assert!(asks.is_empty());

@@ -13,13 +13,51 @@ use crate::instructions::trading::{encode_tag, with_trader, Trader, OWNER_PAYS};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
 use crate::view::{views_of_ix, AccountView};
 
+/// Side of an order; one byte on the wire (0 bid, 1 ask: the variants' order).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum OrderSide {
+    Bid,
+    Ask,
+}
+
+/// How an order meets the book; one byte on the wire, the variants' order, which is
+/// lib/book's `OrderType` numbering.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum OrderKind {
+    /// Takes what crosses, rests the remainder.
+    Limit,
+    /// Refused if it would cross.
+    PostOnly,
+    /// Re-priced one tick behind the first crossing order instead of crossing.
+    PostOnlySlide,
+    /// Takes what crosses, cancels the remainder.
+    ImmediateOrCancel,
+    /// Fills completely at once or is refused.
+    FillOrKill,
+    /// An IOC limited to the price band's edge (the price is ignored).
+    Market,
+}
+
+/// What happens when an order meets a resting order of the same account; one byte on the wire,
+/// the variants' order, which is lib/book's `SelfTrade` numbering.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SelfTradeMode {
+    /// Both shrink by the overlap, no trade.
+    DecrementTake,
+    /// The resting order is cancelled and matching goes on.
+    CancelResting,
+    /// The whole order is refused.
+    Abort,
+}
+
 /// One order as a trader sends it.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderArgs {
-    /// 0 bid, 1 ask.
-    pub side: u8,
-    /// lib/book `OrderType`: 0 limit, 1 post-only, 2 post-only-slide, 3 IOC, 4 FOK, 5 market.
-    pub order_type: u8,
+    pub side: OrderSide,
+    pub order_type: OrderKind,
     /// Limit price in ticks (ignored for market orders, which are limited to the price band).
     pub price: u64,
     pub lots: u64,
@@ -28,8 +66,7 @@ pub struct OrderArgs {
     pub time_in_force: u32,
     /// Only reduce the position: immediate, clamped to the position size.
     pub reduce_only: bool,
-    /// lib/book `SelfTrade`: 0 decrement-take, 1 cancel-resting, 2 abort.
-    pub self_trade: u8,
+    pub self_trade: SelfTradeMode,
     /// Most resting orders the order may touch.
     pub match_limit: u8,
 }
@@ -119,7 +156,7 @@ pub fn place(
     if out.posted_lots > 0 {
         t.account.add_order(
             order.pos,
-            args.side,
+            args.side as u8,
             out.order_id,
             args.client_order_id,
             out.posted_lots,
@@ -132,8 +169,8 @@ pub fn place(
         account: *t.account_key,
         order_id: out.order_id,
         client_order_id: args.client_order_id,
-        side: args.side,
-        order_type: args.order_type,
+        side: args.side as u8,
+        order_type: args.order_type as u8,
         price: out.price,
         lots: order.lots,
         filled_lots: out.filled_lots,
@@ -161,9 +198,11 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
         status == MarketStatus::Active || args.reduce_only,
         FuturesError::MarketClosed
     );
-    let side = Side::from_u8(args.side).ok_or(FuturesError::InvalidOrder)?;
-    let mut order_type = OrderType::from_u8(args.order_type).ok_or(FuturesError::InvalidOrder)?;
-    let self_trade = SelfTrade::from_u8(args.self_trade).ok_or(FuturesError::InvalidOrder)?;
+    // The argument enums share lib/book's numbering.
+    let side = Side::from_u8(args.side as u8).ok_or(FuturesError::InvalidOrder)?;
+    let mut order_type =
+        OrderType::from_u8(args.order_type as u8).ok_or(FuturesError::InvalidOrder)?;
+    let self_trade = SelfTrade::from_u8(args.self_trade as u8).ok_or(FuturesError::InvalidOrder)?;
     require!(
         args.lots >= t.market.min_order_lots,
         FuturesError::OrderTooSmall
@@ -379,4 +418,49 @@ pub fn place_order_views(views: &[AccountView], args: OrderArgs) -> Result<()> {
 pub fn place_order<'info>(ctx: Context<'info, PlaceOrder<'info>>, args: OrderArgs) -> Result<()> {
     let views = views_of_ix(&ctx.accounts.to_account_infos(), ctx.remaining_accounts)?;
     place_order_views(&views, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The argument enums' bytes are lib/book's numbering, so the conversion in `validate` can
+    /// never fail and the wire format is the `u8` one it replaced.
+    #[test]
+    fn argument_enums_number_as_lib_book() {
+        for (s, b) in [(OrderSide::Bid, Side::Bid), (OrderSide::Ask, Side::Ask)] {
+            assert_eq!(Side::from_u8(s as u8), Some(b));
+        }
+        for (k, t) in [
+            (OrderKind::Limit, OrderType::Limit),
+            (OrderKind::PostOnly, OrderType::PostOnly),
+            (OrderKind::PostOnlySlide, OrderType::PostOnlySlide),
+            (OrderKind::ImmediateOrCancel, OrderType::ImmediateOrCancel),
+            (OrderKind::FillOrKill, OrderType::FillOrKill),
+            (OrderKind::Market, OrderType::Market),
+        ] {
+            assert_eq!(OrderType::from_u8(k as u8), Some(t));
+        }
+        for (m, t) in [
+            (SelfTradeMode::DecrementTake, SelfTrade::DecrementTake),
+            (SelfTradeMode::CancelResting, SelfTrade::CancelResting),
+            (SelfTradeMode::Abort, SelfTrade::Abort),
+        ] {
+            assert_eq!(SelfTrade::from_u8(m as u8), Some(t));
+        }
+        let args = OrderArgs {
+            side: OrderSide::Ask,
+            order_type: OrderKind::Market,
+            price: 1,
+            lots: 2,
+            client_order_id: 3,
+            time_in_force: 4,
+            reduce_only: true,
+            self_trade: SelfTradeMode::Abort,
+            match_limit: 5,
+        };
+        let mut bytes = Vec::new();
+        args.serialize(&mut bytes).unwrap();
+        assert_eq!((bytes[0], bytes[1], bytes[bytes.len() - 2]), (1, 5, 2));
+    }
 }
