@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod fees;
+pub mod liquidation;
 pub mod margin;
 pub mod mark;
 pub mod math;
