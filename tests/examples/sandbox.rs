@@ -89,17 +89,56 @@ async fn main() {
                 mark_ticks(&market, &index, now).unwrap(),
             )
         };
+        // Within the position limit on either side (position plus all resting bids, position
+        // less all resting asks): the maker quotes less on the side its inventory already
+        // leans to, as a market maker managing inventory would.
+        // Quotes stay inside the price band around the mark, which the exchange enforces: when
+        // the mark lags a fast index, the maker's fair value can lie outside it.
+        let band = {
+            let bps = fx.market_state().await.price_band_bps;
+            mark * bps / 10_000
+        };
+        let inside = |p: u64| p.clamp(mark - band, mark + band);
+        let (base, limit) = {
+            let m = fx.margin(&maker.account).await;
+            let base = m
+                .positions
+                .iter()
+                .find(|p| p.market == fx.market.key)
+                .map(|p| p.base_lots)
+                .unwrap_or(0);
+            (base, fx.market_state().await.max_position_lots as i64)
+        };
+        let mut bid_room = (limit - base).max(0) as u64;
+        let mut ask_room = (limit + base).max(0) as u64;
         let mut orders: Vec<OrderArgs> = Vec::new();
         for k in 0..3 {
-            orders.push(order(BID, POST_ONLY_SLIDE, fair - 10 - 10 * k, 50));
-            orders.push(order(ASK, POST_ONLY_SLIDE, fair + 10 + 10 * k, 50));
+            let bid = bid_room.min(50);
+            if bid > 0 {
+                orders.push(order(BID, POST_ONLY_SLIDE, inside(fair - 10 - 10 * k), bid));
+                bid_room -= bid;
+            }
+            let ask = ask_room.min(50);
+            if ask > 0 {
+                orders.push(order(ASK, POST_ONLY_SLIDE, inside(fair + 10 + 10 * k), ask));
+                ask_room -= ask;
+            }
         }
+        let n = orders.len();
         let i = ix(
             fx.place_accounts(&maker, &maker.owner.pubkey()),
             compute_futures::instruction::CancelAllAndPlace { orders },
         );
-        batch_cu.push(fx.t.send(&[i], &[&maker.owner]).await.expect("requote"));
-        quotes += 6;
+        match fx.t.send(&[i], &[&maker.owner]).await {
+            Ok(cu) => {
+                batch_cu.push(cu);
+                quotes += n;
+            }
+            Err(e) => {
+                refused += 1;
+                println!("  round {round}: the maker's requote refused: {e:?}");
+            }
+        }
         // A taker sends a market order of 5-60 lots (GPU-hours).
         let (who, taker) = if rng.below(2) == 0 {
             ("alice", &alice)
