@@ -18,75 +18,54 @@ use crate::instructions::{
 use crate::keys::{first_word, tag_word};
 use crate::view::{views_of, AccountView};
 
-/// The instructions with a fast path.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum FastInstruction {
-    PlaceOrder,
-    CancelAllAndPlace,
-    CancelOrder,
-    CancelOrderByClientId,
-    CancelAllOrders,
-    ConsumeEvents,
-}
-
-impl FastInstruction {
-    pub fn of(data: &[u8]) -> Option<FastInstruction> {
-        const PLACE: u64 = tag_word(crate::instruction::PlaceOrder::DISCRIMINATOR);
-        const BATCH: u64 = tag_word(crate::instruction::CancelAllAndPlace::DISCRIMINATOR);
-        const CANCEL: u64 = tag_word(crate::instruction::CancelOrder::DISCRIMINATOR);
-        const CANCEL_CLIENT: u64 =
-            tag_word(crate::instruction::CancelOrderByClientId::DISCRIMINATOR);
-        const CANCEL_ALL: u64 = tag_word(crate::instruction::CancelAllOrders::DISCRIMINATOR);
-        const CRANK: u64 = tag_word(crate::instruction::ConsumeEvents::DISCRIMINATOR);
-        Some(match first_word(data)? {
-            PLACE => FastInstruction::PlaceOrder,
-            BATCH => FastInstruction::CancelAllAndPlace,
-            CANCEL => FastInstruction::CancelOrder,
-            CANCEL_CLIENT => FastInstruction::CancelOrderByClientId,
-            CANCEL_ALL => FastInstruction::CancelAllOrders,
-            CRANK => FastInstruction::ConsumeEvents,
-            _ => return None,
-        })
-    }
-}
-
-/// Runs a fast-path instruction over `views` (not inlined: the views array already fills much of
-/// the entrypoint's 4 KiB stack frame).
-#[inline(never)]
-pub fn run_fast(
-    which: FastInstruction,
-    program_id: &Pubkey,
-    views: &[AccountView],
-    data: &[u8],
-) -> Result<()> {
-    if *program_id != crate::ID {
-        return Err(anchor_lang::error::ErrorCode::DeclaredProgramIdMismatch.into());
-    }
-    let args = &data[8..];
-    match which {
-        FastInstruction::PlaceOrder => {
-            place_order_views(views, parse::<crate::instruction::PlaceOrder>(args)?.args)
+/// Declares the fast-path instructions, one line each: the Anchor instruction (its
+/// discriminator and argument type) and the view-based handler it runs. Adding an instruction
+/// to the fast path is one entry; the table expands into plain comparisons, with no indirect
+/// call on the hot path. The instruction's Anchor handler stays (IDL, builders, Anchor's
+/// dispatcher) and calls the same view-based code.
+macro_rules! fast_path {
+    ($($ix:ident => |$views:ident, $args:ident| $body:expr;)*) => {
+        /// Whether the instruction `data` starts with has a fast path.
+        pub fn is_fast(data: &[u8]) -> bool {
+            let Some(word) = first_word(data) else { return false };
+            false $(|| word == const { tag_word(crate::instruction::$ix::DISCRIMINATOR) })*
         }
-        FastInstruction::CancelAllAndPlace => cancel_all_and_place_views(
-            views,
-            parse::<crate::instruction::CancelAllAndPlace>(args)?.orders,
-        ),
-        FastInstruction::CancelOrder => cancel_views(
-            views,
-            Target::Id(parse::<crate::instruction::CancelOrder>(args)?.order_id),
-        ),
-        FastInstruction::CancelOrderByClientId => cancel_views(
-            views,
-            Target::Client(
-                parse::<crate::instruction::CancelOrderByClientId>(args)?.client_order_id,
-            ),
-        ),
-        FastInstruction::CancelAllOrders => cancel_views(views, Target::All),
-        FastInstruction::ConsumeEvents => consume_events_views(
-            views,
-            parse::<crate::instruction::ConsumeEvents>(args)?.limit,
-        ),
-    }
+
+        /// Runs the fast path of the instruction `data` starts with over `views`; `None` when it
+        /// has none. Not inlined: the views array already fills much of the entrypoint's 4 KiB
+        /// stack frame.
+        #[inline(never)]
+        pub fn run_fast(
+            program_id: &Pubkey,
+            views: &[AccountView],
+            data: &[u8],
+        ) -> Option<Result<()>> {
+            let word = first_word(data)?;
+            $(
+                if word == const { tag_word(crate::instruction::$ix::DISCRIMINATOR) } {
+                    if *program_id != crate::ID {
+                        return Some(Err(
+                            anchor_lang::error::ErrorCode::DeclaredProgramIdMismatch.into(),
+                        ));
+                    }
+                    let $views = views;
+                    return Some(
+                        parse::<crate::instruction::$ix>(&data[8..]).and_then(|$args| $body),
+                    );
+                }
+            )*
+            None
+        }
+    };
+}
+
+fast_path! {
+    PlaceOrder => |views, a| place_order_views(views, a.args);
+    CancelAllAndPlace => |views, a| cancel_all_and_place_views(views, a.orders);
+    CancelOrder => |views, a| cancel_views(views, Target::Id(a.order_id));
+    CancelOrderByClientId => |views, a| cancel_views(views, Target::Client(a.client_order_id));
+    CancelAllOrders => |views, _a| cancel_views(views, Target::All);
+    ConsumeEvents => |views, a| consume_events_views(views, a.limit);
 }
 
 /// An instruction's arguments after its discriminator, as Anchor's dispatcher reads them.
@@ -109,8 +88,12 @@ pub fn process_instruction<'info>(
     accounts: &'info [AccountInfo<'info>],
     data: &'info [u8],
 ) -> core::result::Result<(), ProgramError> {
-    if let Some(which) = FastInstruction::of(data) {
-        let r = views_of(accounts, true).and_then(|v| run_fast(which, program_id, &v, data));
+    if is_fast(data) {
+        let r = views_of(accounts, true).and_then(|v| {
+            run_fast(program_id, &v, data).unwrap_or_else(|| {
+                Err(anchor_lang::error::ErrorCode::InstructionFallbackNotFound.into())
+            })
+        });
         return to_program_result(r);
     }
     crate::entry(program_id, accounts, data)
@@ -179,9 +162,9 @@ pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
     crate::probe!("entry");
     let mut views = crate::view::Views::new();
     if let Some((program_id, data)) = walk_input(input, &mut views) {
-        if let Some(which) = FastInstruction::of(data) {
-            crate::probe!("walked");
-            return match to_program_result(run_fast(which, program_id, views.as_slice(), data)) {
+        crate::probe!("walked");
+        if let Some(r) = run_fast(program_id, views.as_slice(), data) {
+            return match to_program_result(r) {
                 Ok(()) => SUCCESS,
                 Err(e) => e.into(),
             };
