@@ -92,6 +92,8 @@ pub enum FuturesError {
     TooManyAccounts,
     #[msg("Collateral mint has a Token-2022 extension the vault cannot work with")]
     UnsupportedCollateralMint,
+    #[msg("The insurance fund would fall below its floor")]
+    InsuranceBelowFloor,
 }
 
 impl From<cfx_risk::RiskError> for FuturesError {

@@ -179,6 +179,31 @@ pub struct FeesSwept {
     pub amount: u64,
 }
 
+/// Collateral added to the insurance fund (by anyone).
+#[event]
+pub struct InsuranceDeposited {
+    pub exchange: Pubkey,
+    pub depositor: Pubkey,
+    pub amount: u64,
+    /// The insurance vault's balance after.
+    pub balance: u64,
+}
+
+/// The admin took collateral out of the insurance fund, above its floor.
+#[event]
+pub struct InsuranceWithdrawn {
+    pub exchange: Pubkey,
+    pub amount: u64,
+    pub balance: u64,
+}
+
+/// The admin set the insurance fund's floor.
+#[event]
+pub struct InsuranceFloorSet {
+    pub exchange: Pubkey,
+    pub floor: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,6 +125,21 @@ pub mod compute_futures {
         instructions::compute_health(ctx)
     }
 
+    /// Anyone adds collateral to the insurance fund.
+    pub fn deposit_insurance(ctx: Context<DepositInsurance>, amount: u64) -> Result<()> {
+        instructions::deposit_insurance(ctx, amount)
+    }
+
+    /// Admin withdraws from the insurance fund what lies above its floor.
+    pub fn withdraw_insurance(ctx: Context<WithdrawInsurance>, amount: u64) -> Result<()> {
+        instructions::withdraw_insurance(ctx, amount)
+    }
+
+    /// Admin sets the insurance fund's floor.
+    pub fn set_insurance_floor(ctx: Context<SetInsuranceFloor>, floor: u64) -> Result<()> {
+        instructions::set_insurance_floor(ctx, floor)
+    }
+
     /// Admin moves one market's accrued fees to the fee vault.
     pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         instructions::sweep_fees(ctx)

@@ -32,8 +32,10 @@ pub struct Exchange {
     pub _pad2: u32,
     /// Paid to whoever consumes an event, charged to the taker that produced it.
     pub crank_reward: u64,
+    /// The admin may withdraw from the insurance fund only what lies above this balance.
+    pub insurance_floor: u64,
     /// Room for fields added later without migrating accounts.
-    pub _reserved: [u8; 128],
+    pub _reserved: [u8; 120],
 }
 
 const _: () = assert!(core::mem::size_of::<Exchange>() == 344);
