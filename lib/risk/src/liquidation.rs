@@ -46,24 +46,28 @@ impl LiquidationParams {
 }
 
 /// The price, in ticks, at which a liquidator takes a position over: for a long (the liquidated
-/// account sells) the mark less the penalty, rounded down; for a short (it buys) the mark plus
-/// the penalty, rounded up. Rounding is against the liquidated account, whose losses the
-/// protocol would otherwise carry.
+/// account sells) the mark less the penalty, for a short (it buys) the mark plus the penalty. The
+/// penalty is rounded down, toward the mark: rounded up, a penalty rate just below the
+/// maintenance rate could cost the liquidated account more per lot than the margin the lot
+/// releases, and a liquidation would lower its maintenance health (the property test found it).
 ///
 /// ```
 /// use cfx_risk::liquidation::penalty_price;
 /// // A long liquidated at a mark of 25,000 ticks with a 2.5% penalty is sold at 24,375.
 /// assert_eq!(penalty_price(25_000, 250, true).unwrap(), 24_375);
-/// // A short at a mark of 25,001: 25,001 × 1.025 = 25,626.025, bought back at 25,627.
-/// assert_eq!(penalty_price(25_001, 250, false).unwrap(), 25_627);
+/// // A short at a mark of 25,001: a 625.025-tick penalty, bought back at 25,626.
+/// assert_eq!(penalty_price(25_001, 250, false).unwrap(), 25_626);
 /// ```
 pub fn penalty_price(mark: u64, penalty_bps: u64, liquidated_long: bool) -> Result<u64, RiskError> {
+    let penalty = to_u64(mul_div_floor(
+        mark as u128,
+        penalty_bps as u128,
+        BPS as u128,
+    )?)?;
     if liquidated_long {
-        let cut = mul_div_ceil(mark as u128, penalty_bps as u128, BPS as u128)?;
-        Ok(mark.saturating_sub(to_u64(cut)?).max(1))
+        Ok(mark.saturating_sub(penalty).max(1))
     } else {
-        let add = mul_div_ceil(mark as u128, penalty_bps as u128, BPS as u128)?;
-        mark.checked_add(to_u64(add)?).ok_or(RiskError::Overflow)
+        mark.checked_add(penalty).ok_or(RiskError::Overflow)
     }
 }
 
