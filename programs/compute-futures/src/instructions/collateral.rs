@@ -109,25 +109,13 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         require!(h >= 0, FuturesError::InsufficientMargin);
         acc.collateral
     };
-    let exchange = &a.exchange;
-    let (mint_key, bump) = {
-        let e = exchange.load()?;
-        (e.collateral_mint, e.bump)
-    };
-    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
-    transfer_checked(
-        CpiContext::new_with_signer(
-            a.token_program.key(),
-            TransferChecked {
-                from: a.vault.to_account_info(),
-                mint: a.collateral_mint.to_account_info(),
-                to: a.destination.to_account_info(),
-                authority: exchange.to_account_info(),
-            },
-            &[seeds],
-        ),
+    pay_from_vault(
+        &a.exchange,
+        &a.token_program,
+        &a.collateral_mint,
+        &a.vault,
+        &a.destination,
         amount,
-        a.collateral_mint.decimals,
     )?;
     crate::events::emit(&CollateralWithdrawn {
         account: a.account.key(),
@@ -164,24 +152,13 @@ pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         m.fees_accrued = 0;
         amount
     };
-    let (mint_key, bump) = {
-        let e = a.exchange.load()?;
-        (e.collateral_mint, e.bump)
-    };
-    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
-    transfer_checked(
-        CpiContext::new_with_signer(
-            a.token_program.key(),
-            TransferChecked {
-                from: a.vault.to_account_info(),
-                mint: a.collateral_mint.to_account_info(),
-                to: a.fee_vault.to_account_info(),
-                authority: a.exchange.to_account_info(),
-            },
-            &[seeds],
-        ),
+    pay_from_vault(
+        &a.exchange,
+        &a.token_program,
+        &a.collateral_mint,
+        &a.vault,
+        &a.fee_vault,
         amount,
-        a.collateral_mint.decimals,
     )?;
     crate::events::emit(&crate::events::FeesSwept {
         exchange: a.exchange.key(),
@@ -189,4 +166,35 @@ pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         amount,
     });
     Ok(())
+}
+
+/// Moves `amount` of the collateral mint out of one of the exchange's vaults (`from`) to `to`,
+/// signed by the exchange PDA that owns the vaults.
+pub fn pay_from_vault<'info>(
+    exchange: &AccountLoader<'info, Exchange>,
+    token_program: &Interface<'info, TokenInterface>,
+    mint: &InterfaceAccount<'info, Mint>,
+    from: &InterfaceAccount<'info, TokenAccount>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    amount: u64,
+) -> Result<()> {
+    let (mint_key, bump) = {
+        let e = exchange.load()?;
+        (e.collateral_mint, e.bump)
+    };
+    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
+    transfer_checked(
+        CpiContext::new_with_signer(
+            token_program.key(),
+            TransferChecked {
+                from: from.to_account_info(),
+                mint: mint.to_account_info(),
+                to: to.to_account_info(),
+                authority: exchange.to_account_info(),
+            },
+            &[seeds],
+        ),
+        amount,
+        mint.decimals,
+    )
 }

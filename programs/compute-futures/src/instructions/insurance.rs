@@ -5,6 +5,7 @@ use anchor_spl::token_interface::{
 
 use crate::error::FuturesError;
 use crate::events::{InsuranceDeposited, InsuranceFloorSet, InsuranceWithdrawn};
+use crate::instructions::collateral::pay_from_vault;
 use crate::state::Exchange;
 
 /// Anyone adds collateral to the exchange's insurance fund (its insurance vault), which covers
@@ -68,30 +69,20 @@ pub struct WithdrawInsurance<'info> {
 pub fn withdraw_insurance(ctx: Context<WithdrawInsurance>, amount: u64) -> Result<()> {
     require!(amount > 0, FuturesError::ZeroAmount);
     let a = &mut *ctx.accounts;
-    let (floor, mint_key, bump) = {
-        let e = a.exchange.load()?;
-        (e.insurance_floor, e.collateral_mint, e.bump)
-    };
+    let floor = a.exchange.load()?.insurance_floor;
     let left = a
         .insurance_vault
         .amount
         .checked_sub(amount)
         .ok_or(FuturesError::InsuranceBelowFloor)?;
     require!(left >= floor, FuturesError::InsuranceBelowFloor);
-    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
-    transfer_checked(
-        CpiContext::new_with_signer(
-            a.token_program.key(),
-            TransferChecked {
-                from: a.insurance_vault.to_account_info(),
-                mint: a.collateral_mint.to_account_info(),
-                to: a.destination.to_account_info(),
-                authority: a.exchange.to_account_info(),
-            },
-            &[seeds],
-        ),
+    pay_from_vault(
+        &a.exchange,
+        &a.token_program,
+        &a.collateral_mint,
+        &a.insurance_vault,
+        &a.destination,
         amount,
-        a.collateral_mint.decimals,
     )?;
     crate::events::emit(&InsuranceWithdrawn {
         exchange: a.exchange.key(),
