@@ -94,6 +94,8 @@ pub enum FuturesError {
     UnsupportedCollateralMint,
     #[msg("The insurance fund would fall below its floor")]
     InsuranceBelowFloor,
+    #[msg("The account meets maintenance margin: it cannot be liquidated")]
+    NotLiquidatable,
 }
 
 impl From<cfx_risk::RiskError> for FuturesError {

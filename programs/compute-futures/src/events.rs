@@ -179,6 +179,18 @@ pub struct FeesSwept {
     pub amount: u64,
 }
 
+/// A liquidator cancelled the resting orders of an account below maintenance in one market.
+#[event]
+pub struct OrdersLiquidated {
+    pub account: Pubkey,
+    pub market: Pubkey,
+    pub liquidator: Pubkey,
+    /// Orders taken off the book.
+    pub cancelled: u32,
+    /// Maintenance health before (negative).
+    pub maintenance_health: i128,
+}
+
 /// Collateral added to the insurance fund (by anyone).
 #[event]
 pub struct InsuranceDeposited {

@@ -125,6 +125,13 @@ pub mod compute_futures {
         instructions::compute_health(ctx)
     }
 
+    /// Anyone cancels, in one market, the resting orders of an account below maintenance margin
+    /// (the first step of its liquidation). Remaining accounts: (market, index) of each other
+    /// position.
+    pub fn liquidate_orders<'info>(ctx: Context<'info, LiquidateOrders<'info>>) -> Result<()> {
+        instructions::liquidate_orders(ctx)
+    }
+
     /// Anyone adds collateral to the insurance fund.
     pub fn deposit_insurance(ctx: Context<DepositInsurance>, amount: u64) -> Result<()> {
         instructions::deposit_insurance(ctx, amount)

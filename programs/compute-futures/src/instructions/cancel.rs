@@ -51,7 +51,7 @@ fn cancel_slot(
 }
 
 /// Cancels every order of the account in this market; returns how many left the book.
-fn cancel_all_in(
+pub(crate) fn cancel_all_in(
     acc: &mut MarginAccount,
     account_key: &Pubkey,
     market_key: &Pubkey,
