@@ -597,6 +597,31 @@ impl Fx {
             .len()
     }
 
+    /// The account's health as the program computes it (`compute_health`), with the
+    /// `(market, index)` of each of `markets` as the health accounts.
+    pub async fn compute_health(
+        &mut self,
+        account: &Pubkey,
+        markets: &[Pubkey],
+    ) -> Result<compute_futures::instructions::HealthReport, TxError> {
+        use anchor_lang::AnchorDeserialize;
+        let mut accounts = acc::ComputeHealth { account: *account }.to_account_metas(None);
+        for m in markets {
+            accounts.push(AccountMeta::new_readonly(*m, false));
+            accounts.push(AccountMeta::new_readonly(self.index, false));
+        }
+        let i = Instruction {
+            program_id: ID,
+            accounts,
+            data: ins::ComputeHealth {}.data(),
+        };
+        self.t.send(&[i], &[]).await?;
+        Ok(compute_futures::instructions::HealthReport::deserialize(
+            &mut &self.t.last_return_data[..],
+        )
+        .expect("compute_health returns a HealthReport"))
+    }
+
     /// Fees accrued, rebates reserved and crank pool, summed over every market.
     pub async fn market_counters(&mut self) -> (u64, u64, u64) {
         let mut sums = (0, 0, 0);

@@ -3,33 +3,14 @@
 //! both feed `HealthCache`, so a keeper computes exactly what the chain does.
 #![allow(deprecated)]
 
-use anchor_lang::{AnchorDeserialize, InstructionData, ToAccountMetas};
 use cfx_tests::futures::*;
 use compute_futures::health::{DecodedRetriever, HealthCache};
 use compute_futures::instructions::HealthReport;
 use compute_futures::state::{MarginAccount, Market, PriceIndex};
-use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
 
 fn decode<T: bytemuck::Pod>(data: &[u8]) -> T {
     bytemuck::pod_read_unaligned(&data[8..8 + core::mem::size_of::<T>()])
-}
-
-/// What the program computes for `account`, through `compute_health`.
-async fn on_chain(fx: &mut Fx, account: &Pubkey, markets: &[Pubkey]) -> HealthReport {
-    let mut accounts =
-        compute_futures::accounts::ComputeHealth { account: *account }.to_account_metas(None);
-    for m in markets {
-        accounts.push(AccountMeta::new_readonly(*m, false));
-        accounts.push(AccountMeta::new_readonly(fx.index, false));
-    }
-    let i = Instruction {
-        program_id: compute_futures::ID,
-        accounts,
-        data: compute_futures::instruction::ComputeHealth {}.data(),
-    };
-    fx.t.send(&[i], &[]).await.expect("compute_health");
-    HealthReport::deserialize(&mut &fx.t.last_return_data[..]).expect("return data")
 }
 
 /// What a client computes from the same accounts, decoded.
@@ -91,7 +72,7 @@ async fn off_chain_health_of_a_two_market_account_equals_the_programs() {
     for price in [INDEX_PRICE, INDEX_PRICE * 106 / 100, INDEX_PRICE * 93 / 100] {
         fx.advance(30, price).await;
         for key in [a.account, b.account] {
-            let chain = on_chain(&mut fx, &key, &markets).await;
+            let chain = fx.compute_health(&key, &markets).await.unwrap();
             let client = off_chain(&mut fx, &key, &markets).await;
             assert_eq!(chain, client, "price {price}, account {key}");
             // Kinds differ as they should: weighted PnL and requirements are not all the same.
@@ -102,17 +83,10 @@ async fn off_chain_health_of_a_two_market_account_equals_the_programs() {
     }
 
     // The program refuses health accounts that do not match the positions, like a client would.
-    let mut accounts =
-        compute_futures::accounts::ComputeHealth { account: a.account }.to_account_metas(None);
-    accounts.push(AccountMeta::new_readonly(second.key, false));
-    accounts.push(AccountMeta::new_readonly(fx.index, false));
-    let i = Instruction {
-        program_id: compute_futures::ID,
-        accounts,
-        data: compute_futures::instruction::ComputeHealth {}.data(),
-    };
     assert_err(
-        fx.t.send(&[i], &[]).await,
+        fx.compute_health(&a.account, &[second.key])
+            .await
+            .map(|_| 0),
         compute_futures::error::FuturesError::MissingHealthAccounts,
     );
     let acc: MarginAccount = decode(&fx.t.account(&a.account).await.unwrap().data);

@@ -3,10 +3,8 @@
 //! with substituted accounts.
 #![allow(deprecated)]
 
-use anchor_lang::{AnchorDeserialize, InstructionData, ToAccountMetas};
 use cfx_tests::futures::*;
 use compute_futures::error::FuturesError as E;
-use compute_futures::instructions::HealthReport;
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signer::Signer;
@@ -25,18 +23,10 @@ fn liquidate_orders_ix(fx: &Fx, liquidator: &Pubkey, account: &Pubkey) -> Instru
 }
 
 async fn maintenance(fx: &mut Fx, account: &Pubkey) -> i128 {
-    let mut accounts =
-        compute_futures::accounts::ComputeHealth { account: *account }.to_account_metas(None);
-    accounts.push(AccountMeta::new_readonly(fx.market.key, false));
-    accounts.push(AccountMeta::new_readonly(fx.index, false));
-    let i = Instruction {
-        program_id: compute_futures::ID,
-        accounts,
-        data: compute_futures::instruction::ComputeHealth {}.data(),
-    };
-    fx.t.send(&[i], &[]).await.expect("compute_health");
-    HealthReport::deserialize(&mut &fx.t.last_return_data[..])
-        .expect("health")
+    let market = fx.market.key;
+    fx.compute_health(account, &[market])
+        .await
+        .expect("compute_health")
         .maintenance
 }
 
