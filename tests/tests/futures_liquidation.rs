@@ -87,6 +87,29 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
         anchor_lang::error::ErrorCode::AccountNotSigner as u32,
     )
     .await;
+    // The margin account repeated as the market.
+    let mut i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    i.accounts[2] = AccountMeta::new_readonly(a.account, false);
+    fx.refused_code(
+        &w,
+        &[i],
+        &[&stranger],
+        anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32,
+    )
+    .await;
+    // A stale index: no liquidation on a price nobody vouches for any more.
+    let now = fx.t.now().await;
+    fx.t.set_time(now + 120).await;
+    let i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    fx.refused(&w, &[i], &[&stranger], Some(E::StaleOracle))
+        .await;
+    assert_err(
+        fx.compute_health(&a.account, &[fx.market.key])
+            .await
+            .map(|_| 0),
+        E::StaleOracle,
+    );
+    fx.advance(1, INDEX_PRICE * 84 / 100).await;
     // A healthy account of the same market: refused.
     let i = liquidate_orders_ix(&fx, &stranger.pubkey(), &b.account);
     fx.refused(&w, &[i], &[&stranger], Some(E::NotLiquidatable))
