@@ -174,9 +174,9 @@ pub fn health_with(
             continue;
         }
         let risk = position_risk(slot, retriever.next_market(account, &slot.market)?);
-        health = health
-            .checked_add(risk.health(kind).map_err(FuturesError::from)?)
-            .ok_or(FuturesError::Overflow)?;
+        // The same fold as `HealthCache::health`, one position at a time.
+        health =
+            cfx_risk::margin::account_health(health, [&risk], kind).map_err(FuturesError::from)?;
     }
     Ok(health)
 }

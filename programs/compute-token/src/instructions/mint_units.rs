@@ -77,20 +77,21 @@ pub fn mint_units(ctx: Context<MintUnits>, amount: u64) -> Result<()> {
             bump: ctx.bumps.position,
             ..Default::default()
         };
+        // Created empty here; written once below with the minted units.
         Creator {
             payer: &accounts.authority.to_account_info(),
             system_program: &accounts.system_program.to_account_info(),
         }
-        .create_anchor_account(
+        .create_pda(
             &position_info,
             8 + Position::INIT_SPACE,
+            &crate::ID,
             &[
                 Position::SEED,
                 position.window.as_ref(),
                 position.provider.as_ref(),
                 &[position.bump],
             ],
-            &position,
         )?;
         window.open_positions = window
             .open_positions
