@@ -9,7 +9,7 @@
 use cfx_risk::margin::HealthKind;
 use cfx_tests::futures::*;
 use cfx_tests::TestContext;
-use compute_futures::health::{account_health, index_ticks, mark_ticks};
+use compute_futures::health::{account_health, index_ticks, mark_ticks, prices};
 use compute_futures::instructions::OrderArgs;
 use compute_futures::state::MarginAccount;
 use solana_sdk::signer::Signer;
@@ -35,8 +35,8 @@ async fn health(fx: &mut Fx, m: &MarginAccount) -> (i128, i128) {
     let market = fx.market_state().await;
     let index = fx.index_state().await;
     let now = fx.t.now().await;
-    let mark = mark_ticks(&market, &index, now).expect("fresh index");
-    let known = [(&fx.market.key, &market, mark)];
+    let prices = prices(&market, &index, now).expect("fresh index");
+    let known = [(&fx.market.key, &market, prices)];
     let h = |kind| account_health(m, &known, &[], now, kind).expect("health");
     (h(HealthKind::Initial), h(HealthKind::Maintenance))
 }

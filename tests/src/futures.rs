@@ -144,6 +144,12 @@ pub fn market_params(expiry: i64) -> MarketParams {
         mark_narrow_period: 86_400,
         last_trade_ts: expiry - 3_600,
         expiry_ts: expiry,
+        liq_end_bps: 800,
+        liq_penalty_bps: 250,
+        liq_insurance_share_bps: 3_000,
+        liq_dust_lots: 2,
+        insurance_cap: 1_000_000_000,
+        insurance_period: 86_400,
     }
 }
 

@@ -74,6 +74,7 @@ pub trait EventSink {
 pub const EVENT_FILL: u8 = 1;
 pub const EVENT_OUT: u8 = 2;
 const FLAG_DONE: u8 = 1;
+const FLAG_MAKER_APPLIED: u8 = 2;
 
 /// Fixed-size encoding of a [`BookEvent`] (64 bytes).
 #[repr(C)]
@@ -134,6 +135,17 @@ impl EventRecord {
                 seq_num,
             },
         }
+    }
+
+    /// Whether the maker's side of this fill was already applied by someone other than the crank
+    /// (a liquidation that could not wait for it): the crank then only pays the event's reward.
+    pub fn maker_applied(&self) -> bool {
+        self.flags & FLAG_MAKER_APPLIED != 0
+    }
+
+    /// Marks the maker's side of this fill as applied (see [`EventRecord::maker_applied`]).
+    pub fn set_maker_applied(&mut self) {
+        self.flags |= FLAG_MAKER_APPLIED;
     }
 
     /// Decodes the record; `None` for a malformed one.
@@ -352,6 +364,12 @@ mod tests {
             closed: true,
         });
         assert_eq!(EventRecord::encode(&o, 3).decode(), Some(o));
+        // Marking a fill's maker side applied keeps what it decodes to.
+        let mut r = EventRecord::encode(&f, 0);
+        assert!(!r.maker_applied());
+        r.set_maker_applied();
+        assert!(r.maker_applied());
+        assert_eq!(r.decode(), Some(f));
         let mut bad = EventRecord::encode(&o, 3);
         bad.kind = 9;
         assert_eq!(bad.decode(), None);

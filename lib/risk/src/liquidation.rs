@@ -17,11 +17,9 @@ use crate::math::{mul_div_ceil, mul_div_floor, notional, to_u64};
 use crate::position::Position;
 use crate::{RiskError, BPS};
 
-/// A market's liquidation parameters.
+/// A market's liquidation parameters (the liquidation-end rate is `MarginParams::liq_end_bps`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LiquidationParams {
-    /// Margin rate a liquidation restores, between the maintenance and initial rates.
-    pub liq_end_bps: u64,
     /// Price concession of the liquidated account, bps of the mark; below the maintenance rate.
     pub penalty_bps: u64,
     /// Share of the penalty that goes to the insurance fund rather than the liquidator.
@@ -31,11 +29,10 @@ pub struct LiquidationParams {
 }
 
 impl LiquidationParams {
-    /// `maintenance ≤ liq_end ≤ initial`, `0 < penalty < maintenance`, share ≤ 100%.
+    /// `0 < penalty < maintenance`, share ≤ 100%, and the margin rates valid.
     pub fn validate(&self, margin: &MarginParams) -> Result<(), RiskError> {
-        if self.liq_end_bps < margin.maintenance_bps
-            || self.liq_end_bps > margin.initial_bps
-            || self.penalty_bps == 0
+        margin.validate()?;
+        if self.penalty_bps == 0
             || self.penalty_bps >= margin.maintenance_bps
             || self.insurance_share_bps > BPS
         {
@@ -112,24 +109,12 @@ fn after_transfer(
     ))
 }
 
-/// This position's contribution to health at the liquidation-end rate (maintenance math with
-/// `liq_end_bps`), plus what the account would realize selling `lots` at `price` first.
-fn liq_end_contribution(
-    risk: &PositionRisk,
-    liq_end_bps: u64,
-    lots: u64,
-    price: u64,
-) -> Result<i128, RiskError> {
+/// This position's contribution to liquidation-end health, plus what the account would realize
+/// selling `lots` at `price` first.
+fn liq_end_contribution(risk: &PositionRisk, lots: u64, price: u64) -> Result<i128, RiskError> {
     let (after, realized) = after_transfer(risk, lots, price)?;
-    let at_rate = PositionRisk {
-        params: MarginParams {
-            maintenance_bps: liq_end_bps,
-            ..after.params
-        },
-        ..after
-    };
-    at_rate
-        .health(HealthKind::Maintenance)?
+    after
+        .health(HealthKind::LiquidationEnd)?
         .checked_add(realized)
         .ok_or(RiskError::Overflow)
 }
@@ -144,15 +129,17 @@ fn liq_end_contribution(
 /// use cfx_risk::liquidation::{lots_to_liquidate, LiquidationParams};
 /// use cfx_risk::margin::{MarginParams, PositionRisk};
 /// use cfx_risk::position::Position;
-/// let margin = MarginParams { initial_bps: 1_000, maintenance_bps: 500, pnl_weight_bps: 5_000 };
-/// let liq = LiquidationParams { liq_end_bps: 750, penalty_bps: 250, insurance_share_bps: 3_000, dust_lots: 1 };
+/// let margin = MarginParams {
+///     initial_bps: 1_000, maintenance_bps: 500, liq_end_bps: 750, pnl_weight_bps: 5_000,
+/// };
+/// let liq = LiquidationParams { penalty_bps: 250, insurance_share_bps: 3_000, dust_lots: 1 };
 /// // Long 100 lots bought at 25,000 ticks (100 native units per tick), mark now 24,000, and
 /// // 140,000,000 of collateral: equity 40,000,000 against 7.5% × 240,000,000 = 18,000,000 at
 /// // the liquidation-end rate, so liquidation-end health is 22,000,000 ≥ 0: nothing to take.
 /// let risk = PositionRisk {
 ///     position: Position { base_lots: 100, entry_quote: 250_000_000 },
 ///     bid_lots: 0, ask_lots: 0, bid_price_max: 0, ask_price_min: 0,
-///     mark: 24_000, tick_value: 100, params: margin,
+///     mark: 24_000, index: 0, loss_owed: 0, tick_value: 100, params: margin,
 /// };
 /// assert_eq!(lots_to_liquidate(&risk, 22_000_000, &liq, 23_400).unwrap(), 0);
 /// // With 5,000,000 less equity than needed, each lot sold at 23,400 (2.5% below the mark)
@@ -172,10 +159,10 @@ pub fn lots_to_liquidate(
     if size == 0 {
         return Ok(0);
     }
-    let before = liq_end_contribution(risk, params.liq_end_bps, 0, price)?;
+    let before = liq_end_contribution(risk, 0, price)?;
     // Health after taking `q` lots; non-decreasing in q since the penalty is below the rate.
     let health_after = |q: u64| -> Result<i128, RiskError> {
-        let c = liq_end_contribution(risk, params.liq_end_bps, q, price)?;
+        let c = liq_end_contribution(risk, q, price)?;
         liq_end_health
             .checked_add(c - before)
             .ok_or(RiskError::Overflow)
@@ -183,7 +170,7 @@ pub fn lots_to_liquidate(
     // First guess from the per-lot gain rounded down (so it never falls short by more than the
     // rounding of the few lots around it), then settle on the exact fewest.
     let per_lot_rate = notional(risk.mark, 1, risk.tick_value)?;
-    let gain = mul_div_floor(per_lot_rate, params.liq_end_bps as u128, BPS as u128)?
+    let gain = mul_div_floor(per_lot_rate, risk.params.liq_end_bps as u128, BPS as u128)?
         .saturating_sub(notional(risk.mark.abs_diff(price), 1, risk.tick_value)?);
     let estimate = if gain == 0 {
         size
@@ -218,6 +205,56 @@ pub fn lots_to_liquidate(
         q = size;
     }
     Ok(q)
+}
+
+/// The bankruptcy price of a position, in ticks: closing all of it there leaves the account's
+/// equity at exactly zero, given `other_equity` (collateral plus every other position's equity
+/// and owed losses). A long is bankrupt below it, a short above it; rounded so that closing at the
+/// returned price never leaves negative equity (up for a long, down for a short). `None` when no
+/// price makes the account bankrupt (a long whose other equity covers its whole entry, or a short
+/// already bankrupt at price 0).
+///
+/// ```
+/// use cfx_risk::liquidation::bankruptcy_price;
+/// use cfx_risk::position::Position;
+/// // Long 10 lots bought for 1,000,000 (100 native units per tick), 60,000 of collateral: closing
+/// // at 940 ticks returns 940,000, and 940,000 + 60,000 − 1,000,000 = 0.
+/// let long = Position { base_lots: 10, entry_quote: 1_000_000 };
+/// assert_eq!(bankruptcy_price(&long, 60_000, 100).unwrap(), Some(940));
+/// // 60,001 of collateral: 939.999 ticks, rounded up to 940.
+/// assert_eq!(bankruptcy_price(&long, 60_001, 100).unwrap(), Some(940));
+/// // A short of 10 sold for 1,000,000 with 60,000: bought back at 1,060 it breaks even.
+/// let short = Position { base_lots: -10, entry_quote: -1_000_000 };
+/// assert_eq!(bankruptcy_price(&short, 60_000, 100).unwrap(), Some(1_060));
+/// ```
+pub fn bankruptcy_price(
+    position: &Position,
+    other_equity: i128,
+    tick_value: u64,
+) -> Result<Option<u64>, RiskError> {
+    let lots = position.base_lots.unsigned_abs();
+    if lots == 0 || tick_value == 0 {
+        return Ok(None);
+    }
+    let per_tick = (lots as u128)
+        .checked_mul(tick_value as u128)
+        .ok_or(RiskError::Overflow)?;
+    let entry = position.entry_quote as i128;
+    if position.base_lots > 0 {
+        // other + lots·p·tv − entry = 0  →  p = (entry − other) / (lots·tv), rounded up.
+        let need = entry.checked_sub(other_equity).ok_or(RiskError::Overflow)?;
+        if need <= 0 {
+            return Ok(None);
+        }
+        Ok(Some(to_u64(mul_div_ceil(need as u128, 1, per_tick)?)?))
+    } else {
+        // other − lots·p·tv − entry = 0  →  p = (other − entry) / (lots·tv), rounded down.
+        let room = other_equity.checked_sub(entry).ok_or(RiskError::Overflow)?;
+        if room < 0 {
+            return Ok(None);
+        }
+        Ok(Some(to_u64(mul_div_floor(room as u128, 1, per_tick)?)?))
+    }
 }
 
 /// Scale of the socialized-loss index: quote native units per lot, times 10^9.
@@ -275,6 +312,7 @@ mod tests {
     const MARGIN: MarginParams = MarginParams {
         initial_bps: 1_000,
         maintenance_bps: 500,
+        liq_end_bps: 750,
         pnl_weight_bps: 5_000,
     };
 
@@ -291,45 +329,27 @@ mod tests {
             bid_price_max: 0,
             ask_price_min: 0,
             mark,
+            index: 0,
+            loss_owed: 0,
             tick_value: tv,
             params: MARGIN,
         }
     }
 
-    /// Health of a one-position account with `collateral`, at `kind`, optionally at the
-    /// liquidation-end rate.
-    fn health(collateral: i128, r: &PositionRisk, kind: HealthKind, rate: Option<u64>) -> i128 {
-        let r = match rate {
-            Some(bps) => PositionRisk {
-                params: MarginParams {
-                    maintenance_bps: bps,
-                    ..r.params
-                },
-                ..*r
-            },
-            None => *r,
-        };
+    /// Health of a one-position account with `collateral`.
+    fn health(collateral: i128, r: &PositionRisk, kind: HealthKind) -> i128 {
         collateral + r.health(kind).unwrap()
     }
 
     #[test]
     fn params_are_checked_against_the_margin_rates() {
         let ok = LiquidationParams {
-            liq_end_bps: 750,
             penalty_bps: 250,
             insurance_share_bps: 3_000,
             dust_lots: 1,
         };
         assert!(ok.validate(&MARGIN).is_ok());
         for bad in [
-            LiquidationParams {
-                liq_end_bps: 400,
-                ..ok
-            },
-            LiquidationParams {
-                liq_end_bps: 1_100,
-                ..ok
-            },
             LiquidationParams {
                 penalty_bps: 0,
                 ..ok
@@ -381,20 +401,20 @@ mod tests {
             };
             prop_assume!(mark > 0);
             let base = if long { size } else { -size };
-            let r = risk(base, entry, mark);
+            let mut r = risk(base, entry, mark);
+            r.params.liq_end_bps = liq_end_bps;
             let notional_now = (size as u128 * mark as u128 * 100) as i128;
             let collateral = notional_now * collateral_pct as i128 / 100;
             let params = LiquidationParams {
-                liq_end_bps,
                 penalty_bps,
                 insurance_share_bps: 3_000,
                 dust_lots: dust,
             };
-            prop_assume!(params.validate(&MARGIN).is_ok());
+            prop_assume!(params.validate(&r.params).is_ok());
             let price = penalty_price(mark, penalty_bps, long).unwrap();
             let on_losing_side = if long { price <= mark } else { price >= mark };
             prop_assert!(on_losing_side);
-            let liq_end = health(collateral, &r, HealthKind::Maintenance, Some(liq_end_bps));
+            let liq_end = health(collateral, &r, HealthKind::LiquidationEnd);
             let q = lots_to_liquidate(&r, liq_end, &params, price).unwrap();
             prop_assert!(q <= size as u64);
             if liq_end >= 0 {
@@ -403,24 +423,55 @@ mod tests {
             }
             prop_assert!(q > 0);
             let (after, realized) = after_transfer(&r, q, price).unwrap();
-            let maint_before = health(collateral, &r, HealthKind::Maintenance, None);
-            let maint_after = health(collateral + realized, &after, HealthKind::Maintenance, None);
+            let maint_before = health(collateral, &r, HealthKind::Maintenance);
+            let maint_after = health(collateral + realized, &after, HealthKind::Maintenance);
             prop_assert!(maint_after >= maint_before, "{} < {}", maint_after, maint_before);
-            let restored =
-                health(collateral + realized, &after, HealthKind::Maintenance, Some(liq_end_bps));
+            let restored = health(collateral + realized, &after, HealthKind::LiquidationEnd);
             if q < size as u64 {
                 prop_assert!(restored >= 0, "q {} leaves {}", q, restored);
             }
             // One lot fewer would not have been enough (unless dust forced the whole position).
             if q > 1 && (size as u64 - q + 1) >= dust {
                 let (less, realized_less) = after_transfer(&r, q - 1, price).unwrap();
-                let short_of = health(
-                    collateral + realized_less,
-                    &less,
-                    HealthKind::Maintenance,
-                    Some(liq_end_bps),
-                );
+                let short_of = health(collateral + realized_less, &less, HealthKind::LiquidationEnd);
                 prop_assert!(short_of < 0, "q - 1 = {} was enough: {}", q - 1, short_of);
+            }
+        }
+
+        /// Closing at the bankruptcy price leaves equity ≥ 0; one tick worse leaves it < 0.
+        #[test]
+        fn bankruptcy_price_is_the_break_even_tick(
+            long in any::<bool>(),
+            lots in 1u64..10_000,
+            entry_price in 1u64..100_000,
+            other in -10_000_000_000i128..10_000_000_000,
+        ) {
+            let tv = 100u64;
+            let e = (lots as u128 * entry_price as u128 * tv as u128) as i64;
+            let p = Position {
+                base_lots: if long { lots as i64 } else { -(lots as i64) },
+                entry_quote: if long { e } else { -e },
+            };
+            let equity_at = |price: u64| -> i128 {
+                let v = (lots as u128 * price as u128 * tv as u128) as i128;
+                other + if long { v } else { -v } - p.entry_quote as i128
+            };
+            match bankruptcy_price(&p, other, tv).unwrap() {
+                Some(bp) => {
+                    prop_assert!(equity_at(bp) >= 0);
+                    if long {
+                        prop_assert!(bp == 0 || equity_at(bp - 1) < 0);
+                    } else {
+                        prop_assert!(equity_at(bp + 1) < 0);
+                    }
+                }
+                None => {
+                    if long {
+                        prop_assert!(equity_at(0) >= 0);
+                    } else {
+                        prop_assert!(equity_at(0) < 0);
+                    }
+                }
             }
         }
 

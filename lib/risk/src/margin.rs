@@ -9,6 +9,12 @@
 //!   account can be liquidated.
 //! - Positive unrealized PnL counts at a weight below 1 for initial margin, so a pumped thin mark
 //!   cannot be borrowed against at face value (the Mango Markets 2022 lesson).
+//! - Initial and withdraw health value each position at the worse of the mark and the index (as
+//!   Mango values at the worse of oracle and stable price): a mark walked to the edge of its band
+//!   by wash trades can neither fund new risk nor let a position open underwater at the index.
+//! - Liquidation-end health is maintenance health at a rate between maintenance and initial: a
+//!   liquidation restores it, so the account is not liquidatable again at the next tick.
+//! - A socialized loss a position owes but has not paid yet counts against every kind of health.
 
 use crate::math::{mul_div_ceil, mul_div_signed_floor, notional, to_i128};
 use crate::position::Position;
@@ -18,6 +24,9 @@ use crate::{RiskError, BPS};
 pub struct MarginParams {
     pub initial_bps: u64,
     pub maintenance_bps: u64,
+    /// Rate a liquidation restores: `maintenance ≤ liq_end ≤ initial` (Mango's Init ≤ LiqEnd ≤
+    /// Maint).
+    pub liq_end_bps: u64,
     /// Weight of positive unrealized PnL in initial health.
     pub pnl_weight_bps: u64,
 }
@@ -26,6 +35,8 @@ impl MarginParams {
     pub fn validate(&self) -> Result<(), RiskError> {
         if self.maintenance_bps == 0
             || self.maintenance_bps > self.initial_bps
+            || self.liq_end_bps < self.maintenance_bps
+            || self.liq_end_bps > self.initial_bps
             || self.initial_bps > BPS
             || self.pnl_weight_bps >= BPS
         {
@@ -40,6 +51,8 @@ pub enum HealthKind {
     Initial,
     Withdraw,
     Maintenance,
+    /// Maintenance health at the liquidation-end rate: what a liquidation brings back to zero.
+    LiquidationEnd,
     /// Collateral plus unrealized PnL at full weight, no requirement: below zero is bad debt.
     Equity,
 }
@@ -57,6 +70,11 @@ pub struct PositionRisk {
     /// Lowest price of the resting (or unapplied) asks, 0 if none.
     pub ask_price_min: u64,
     pub mark: u64,
+    /// The index in ticks, 0 when not known: initial and withdraw health value the position at
+    /// the worse of the mark and this.
+    pub index: u64,
+    /// Socialized loss the position owes and has not paid yet (quote native units).
+    pub loss_owed: u64,
     pub tick_value: u64,
     pub params: MarginParams,
 }
@@ -66,7 +84,9 @@ impl PositionRisk {
     /// all-asks-filled otherwise.
     pub fn exposure_lots(&self, kind: HealthKind) -> u64 {
         match kind {
-            HealthKind::Maintenance | HealthKind::Equity => self.position.base_lots.unsigned_abs(),
+            HealthKind::Maintenance | HealthKind::LiquidationEnd | HealthKind::Equity => {
+                self.position.base_lots.unsigned_abs()
+            }
             _ => {
                 let (long, short) = self.scenario_lots();
                 long.max(short)
@@ -117,10 +137,11 @@ impl PositionRisk {
         let bps = match kind {
             HealthKind::Equity => return Ok(0),
             HealthKind::Maintenance => self.params.maintenance_bps,
+            HealthKind::LiquidationEnd => self.params.liq_end_bps,
             HealthKind::Initial | HealthKind::Withdraw => self.params.initial_bps,
         };
         let (long_loss, short_loss) = match kind {
-            HealthKind::Maintenance => (0, 0),
+            HealthKind::Maintenance | HealthKind::LiquidationEnd => (0, 0),
             _ => (self.fill_loss(true)?, self.fill_loss(false)?),
         };
         if long_loss == 0 && short_loss == 0 {
@@ -138,15 +159,30 @@ impl PositionRisk {
         Ok(long.max(short))
     }
 
+    /// The price the position's PnL is valued at: the mark, or for initial and withdraw health
+    /// the worse of mark and index for this position (lower for a long, higher for a short).
+    pub fn valuation_price(&self, kind: HealthKind) -> u64 {
+        if self.index == 0 || !matches!(kind, HealthKind::Initial | HealthKind::Withdraw) {
+            return self.mark;
+        }
+        if self.position.base_lots >= 0 {
+            self.mark.min(self.index)
+        } else {
+            self.mark.max(self.index)
+        }
+    }
+
     pub fn weighted_pnl(&self, kind: HealthKind) -> Result<i128, RiskError> {
-        let pnl = self.position.unrealized_pnl(self.mark, self.tick_value)?;
+        let pnl = self
+            .position
+            .unrealized_pnl(self.valuation_price(kind), self.tick_value)?;
         if pnl <= 0 {
             return Ok(pnl);
         }
         let w = match kind {
             HealthKind::Initial => self.params.pnl_weight_bps,
             HealthKind::Withdraw => 0,
-            HealthKind::Maintenance | HealthKind::Equity => BPS,
+            HealthKind::Maintenance | HealthKind::LiquidationEnd | HealthKind::Equity => BPS,
         };
         mul_div_signed_floor(pnl, w as u128, BPS as u128)
     }
@@ -155,6 +191,7 @@ impl PositionRisk {
     pub fn health(&self, kind: HealthKind) -> Result<i128, RiskError> {
         self.weighted_pnl(kind)?
             .checked_sub(to_i128(self.requirement(kind)?)?)
+            .and_then(|h| h.checked_sub(self.loss_owed as i128))
             .ok_or(RiskError::Overflow)
     }
 }
@@ -179,6 +216,7 @@ mod tests {
     const PARAMS: MarginParams = MarginParams {
         initial_bps: 1_000,
         maintenance_bps: 650,
+        liq_end_bps: 800,
         pnl_weight_bps: 5_000,
     };
 
@@ -193,6 +231,8 @@ mod tests {
             bid_price_max: 0,
             ask_price_min: 0,
             mark,
+            index: 0,
+            loss_owed: 0,
             tick_value: 100,
             params: PARAMS,
         }
@@ -259,6 +299,72 @@ mod tests {
         r.ask_lots = 0;
         r.ask_price_min = 0;
         assert_eq!(r.fill_loss(false), Ok(0));
+    }
+
+    #[test]
+    fn initial_health_values_at_the_worse_of_mark_and_index() {
+        // Short 10 sold at 90 (entry −90_000) while the index is 100 and the mark was walked to
+        // 90: at the mark it is flat, at the index it is 10_000 under water.
+        let mut r = risk(-10, -90_000, 0, 0, 90);
+        r.index = 100;
+        assert_eq!(r.valuation_price(HealthKind::Initial), 100);
+        assert_eq!(r.weighted_pnl(HealthKind::Initial), Ok(-10_000));
+        assert_eq!(r.weighted_pnl(HealthKind::Withdraw), Ok(-10_000));
+        // Maintenance and equity stay at the mark: liquidation follows the mark.
+        assert_eq!(r.weighted_pnl(HealthKind::Maintenance), Ok(0));
+        assert_eq!(r.weighted_pnl(HealthKind::Equity), Ok(0));
+        // A long bought at 100 with the mark pumped to 120 and the index at 100: no profit to
+        // borrow against.
+        let mut l = risk(10, 100_000, 0, 0, 120);
+        l.index = 100;
+        assert_eq!(l.weighted_pnl(HealthKind::Initial), Ok(0));
+        assert_eq!(l.weighted_pnl(HealthKind::Maintenance), Ok(20_000));
+        // The index unknown (0): the mark.
+        l.index = 0;
+        assert_eq!(l.weighted_pnl(HealthKind::Initial), Ok(10_000));
+    }
+
+    #[test]
+    fn liquidation_end_sits_between_maintenance_and_initial() {
+        let r = risk(10, 100_000, 5, 30, 100);
+        // 10 lots × 100 × 100 = 100_000 notional at 8% on the position alone.
+        assert_eq!(r.requirement(HealthKind::LiquidationEnd), Ok(8_000));
+        let bad = MarginParams {
+            liq_end_bps: 600,
+            ..PARAMS
+        };
+        assert_eq!(bad.validate(), Err(RiskError::InvalidInput));
+        let bad = MarginParams {
+            liq_end_bps: 1_100,
+            ..PARAMS
+        };
+        assert_eq!(bad.validate(), Err(RiskError::InvalidInput));
+    }
+
+    #[test]
+    fn an_unpaid_socialized_loss_counts_against_every_health() {
+        let mut r = risk(10, 100_000, 0, 0, 100);
+        let before: [i128; 5] = [
+            HealthKind::Initial,
+            HealthKind::Withdraw,
+            HealthKind::Maintenance,
+            HealthKind::LiquidationEnd,
+            HealthKind::Equity,
+        ]
+        .map(|k| r.health(k).unwrap());
+        r.loss_owed = 777;
+        for (k, b) in [
+            HealthKind::Initial,
+            HealthKind::Withdraw,
+            HealthKind::Maintenance,
+            HealthKind::LiquidationEnd,
+            HealthKind::Equity,
+        ]
+        .into_iter()
+        .zip(before)
+        {
+            assert_eq!(r.health(k), Ok(b - 777));
+        }
     }
 
     #[test]

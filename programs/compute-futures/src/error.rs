@@ -96,6 +96,24 @@ pub enum FuturesError {
     InsuranceBelowFloor,
     #[msg("The account meets maintenance margin: it cannot be liquidated")]
     NotLiquidatable,
+    #[msg(
+        "The liquidated account still has resting orders in this market: liquidate_orders first"
+    )]
+    LiquidateOrdersFirst,
+    #[msg("The liquidated account has no position in this market")]
+    NoPositionToLiquidate,
+    #[msg("An account cannot liquidate an account of its own owner")]
+    SelfLiquidation,
+    #[msg("The liquidation price is worse than the liquidator's limit")]
+    LiquidationPriceLimit,
+    #[msg("The account is not bankrupt: it has positions or no negative collateral")]
+    NotBankrupt,
+    #[msg("The loss is not attributed to this market")]
+    WrongBankruptcyMarket,
+    #[msg("No open positions on the side that would carry the loss")]
+    NoPositionsToSocialize,
+    #[msg("A bankruptcy in a market this account trades is unresolved: withdrawals wait")]
+    BankruptcyUnresolved,
 }
 
 impl From<cfx_risk::RiskError> for FuturesError {

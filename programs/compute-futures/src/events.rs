@@ -191,6 +191,49 @@ pub struct OrdersLiquidated {
     pub maintenance_health: i128,
 }
 
+/// A liquidator took over lots of a position below maintenance at the penalty price.
+#[event]
+pub struct PositionLiquidated {
+    pub account: Pubkey,
+    pub market: Pubkey,
+    pub liquidator: Pubkey,
+    /// Lots taken over; positive when the liquidated account was long (the liquidator bought).
+    pub base_lots: i64,
+    pub price: u64,
+    /// The penalty against the mark (quote native units) and the insurance fund's share of it.
+    pub penalty: u64,
+    pub insurance_share: u64,
+    /// Queued fills of the liquidated account applied first.
+    pub fills_applied: u32,
+    /// Maintenance health of the liquidated account before and after.
+    pub maintenance_before: i128,
+    pub maintenance_after: i128,
+    /// The liquidated account's collateral after (negative: it is bankrupt).
+    pub collateral_after: i64,
+}
+
+/// A bankrupt account's negative collateral was made whole: `insurance` from the insurance fund,
+/// `socialized` spread over the open lots of one side of the market.
+#[event]
+pub struct BankruptcyResolved {
+    pub account: Pubkey,
+    pub market: Pubkey,
+    pub insurance: u64,
+    pub socialized: u64,
+    /// Side that carries `socialized`: 0 longs, 1 shorts.
+    pub side: u8,
+    /// The side's loss index after (per lot, scaled by 10^9).
+    pub loss_index: u128,
+}
+
+/// A position paid its share of socialized losses when it was next touched.
+#[event]
+pub struct SocializedLossPaid {
+    pub account: Pubkey,
+    pub market: Pubkey,
+    pub amount: u64,
+}
+
 /// Collateral added to the insurance fund (by anyone).
 #[event]
 pub struct InsuranceDeposited {

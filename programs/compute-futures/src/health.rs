@@ -23,35 +23,52 @@ pub fn index_ticks(market: &Market, index_price: u64) -> Result<u64> {
     Ok(t)
 }
 
-/// The market's mark price at `now`, in ticks; refuses a stale index.
-pub fn mark_ticks(market: &Market, index: &PriceIndex, now: i64) -> Result<u64> {
+/// A market's mark and index at one time, in ticks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prices {
+    pub mark: u64,
+    pub index: u64,
+}
+
+/// The market's mark and index prices at `now`, in ticks; refuses a stale index.
+pub fn prices(market: &Market, index: &PriceIndex, now: i64) -> Result<Prices> {
     let price = index.fresh_price(now).ok_or(FuturesError::StaleOracle)?;
     let idx = index_ticks(market, price)?;
-    Ok(mark_price(
+    let mark = mark_price(
         market.ema_price,
         idx,
         now,
         market.expiry_ts,
         &market.mark_config(),
     )
-    .map_err(FuturesError::from)?)
+    .map_err(FuturesError::from)?;
+    Ok(Prices { mark, index: idx })
 }
 
-/// What health needs of one market: its mark (ticks) and how its positions are margined.
+/// The market's mark price at `now`, in ticks; refuses a stale index.
+pub fn mark_ticks(market: &Market, index: &PriceIndex, now: i64) -> Result<u64> {
+    Ok(prices(market, index, now)?.mark)
+}
+
+/// What health needs of one market: its prices (ticks), how its positions are margined, and the
+/// socialized-loss indexes its positions may owe against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MarketMark {
-    pub mark: u64,
+    pub prices: Prices,
     pub tick_value: u64,
     pub params: MarginParams,
+    /// Loss index of longs and of shorts.
+    pub loss_index: [u128; 2],
 }
 
 impl MarketMark {
     #[inline(always)]
-    pub fn of(market: &Market, mark: u64) -> Self {
+    pub fn of(market: &Market, prices: Prices) -> Self {
         MarketMark {
-            mark,
+            prices,
             tick_value: market.tick_value,
             params: market.margin_params(),
+            loss_index: [market.loss_index(true), market.loss_index(false)],
         }
     }
 }
@@ -68,15 +85,17 @@ pub trait MarketRetriever {
 /// The chain's retriever: markets the instruction already holds (`known`, with their marks), then
 /// the `(market, index)` pairs of every other position, consecutive in `remaining`, in slot order.
 pub struct ViewRetriever<'a, 'k> {
-    pub known: &'k [(&'k Pubkey, &'k Market, u64)],
+    pub known: &'k [(&'k Pubkey, &'k Market, Prices)],
     pub remaining: &'a [AccountView<'a>],
     pub now: i64,
     next: usize,
+    /// Refuse a market with an unresolved bankruptcy (withdrawals wait for its resolution).
+    refuse_open_bankruptcy: bool,
 }
 
 impl<'a, 'k> ViewRetriever<'a, 'k> {
     pub fn new(
-        known: &'k [(&'k Pubkey, &'k Market, u64)],
+        known: &'k [(&'k Pubkey, &'k Market, Prices)],
         remaining: &'a [AccountView<'a>],
         now: i64,
     ) -> Self {
@@ -85,15 +104,32 @@ impl<'a, 'k> ViewRetriever<'a, 'k> {
             remaining,
             now,
             next: 0,
+            refuse_open_bankruptcy: false,
         }
+    }
+
+    /// For withdrawals: a position in a market with an unresolved bankruptcy refuses them, so
+    /// no one takes out gains the loss may yet be socialized against.
+    pub fn holding_withdrawals(mut self) -> Self {
+        self.refuse_open_bankruptcy = true;
+        self
+    }
+
+    /// Remaining accounts used so far: the next account's health accounts start here.
+    pub fn consumed(&self) -> usize {
+        self.next
     }
 }
 
 impl MarketRetriever for ViewRetriever<'_, '_> {
     #[inline(always)]
     fn next_market(&mut self, account: &MarginAccount, key: &Pubkey) -> Result<MarketMark> {
-        if let Some((_, m, mark)) = self.known.iter().find(|(k, _, _)| key_eq(k, key)) {
-            return Ok(MarketMark::of(m, *mark));
+        if let Some((_, m, p)) = self.known.iter().find(|(k, _, _)| key_eq(k, key)) {
+            require!(
+                !self.refuse_open_bankruptcy || m.bankruptcies_open == 0,
+                FuturesError::BankruptcyUnresolved
+            );
+            return Ok(MarketMark::of(m, *p));
         }
         let (Some(mi), Some(ii)) = (
             self.remaining.get(self.next),
@@ -112,8 +148,12 @@ impl MarketRetriever for ViewRetriever<'_, '_> {
             FuturesError::WrongExchange
         );
         require!(key_eq(ii.key(), &market.index), FuturesError::WrongIndex);
+        require!(
+            !self.refuse_open_bankruptcy || market.bankruptcies_open == 0,
+            FuturesError::BankruptcyUnresolved
+        );
         let index = unsafe { ii.load::<PriceIndex>()? };
-        Ok(MarketMark::of(market, mark_ticks(market, index, self.now)?))
+        Ok(MarketMark::of(market, prices(market, index, self.now)?))
     }
 }
 
@@ -140,20 +180,22 @@ impl MarketRetriever for DecodedRetriever<'_> {
             .iter()
             .find(|(k, _)| *k == market.index)
             .ok_or(FuturesError::WrongIndex)?;
-        Ok(MarketMark::of(market, mark_ticks(market, index, self.now)?))
+        Ok(MarketMark::of(market, prices(market, index, self.now)?))
     }
 }
 
 /// What margin needs to know about one position, with its market's mark and parameters.
 #[inline(always)]
-fn position_risk(slot: &PositionSlot, m: MarketMark) -> PositionRisk {
+pub fn position_risk(slot: &PositionSlot, m: MarketMark) -> PositionRisk {
     PositionRisk {
         position: slot.position(),
         bid_lots: slot.bid_lots,
         ask_lots: slot.ask_lots,
         bid_price_max: slot.bid_price_max,
         ask_price_min: slot.ask_price_min,
-        mark: m.mark,
+        mark: m.prices.mark,
+        index: m.prices.index,
+        loss_owed: slot.loss_owed(m.loss_index[(slot.base_lots < 0) as usize]),
         tick_value: m.tick_value,
         params: m.params,
     }
@@ -184,7 +226,7 @@ pub fn health_with(
 /// The account's health for `kind`, from instruction accounts (`ViewRetriever`).
 pub fn account_health(
     account: &MarginAccount,
-    known: &[(&Pubkey, &Market, u64)],
+    known: &[(&Pubkey, &Market, Prices)],
     remaining: &[AccountView],
     now: i64,
     kind: HealthKind,
@@ -204,6 +246,9 @@ pub struct HealthCache {
     pub collateral: i64,
     len: usize,
     positions: [PositionRisk; MAX_POSITIONS],
+    /// The account's position slot of each entry.
+    slots: [u8; MAX_POSITIONS],
+    markets: [MarketMark; MAX_POSITIONS],
 }
 
 impl HealthCache {
@@ -212,16 +257,40 @@ impl HealthCache {
             collateral: account.collateral,
             len: 0,
             positions: [PositionRisk::default(); MAX_POSITIONS],
+            slots: [0; MAX_POSITIONS],
+            markets: [MarketMark {
+                prices: Prices { mark: 0, index: 0 },
+                tick_value: 0,
+                params: MarginParams::default(),
+                loss_index: [0; 2],
+            }; MAX_POSITIONS],
         };
-        for slot in account.positions.iter() {
+        for (i, slot) in account.positions.iter().enumerate() {
             if is_default(&slot.market) {
                 continue;
             }
             let m = retriever.next_market(account, &slot.market)?;
             cache.positions[cache.len] = position_risk(slot, m);
+            cache.slots[cache.len] = i as u8;
+            cache.markets[cache.len] = m;
             cache.len += 1;
         }
         Ok(cache)
+    }
+
+    /// The entry of the account's position slot `slot`, if in use.
+    pub fn entry_of(&self, slot: usize) -> Option<usize> {
+        self.slots[..self.len]
+            .iter()
+            .position(|s| *s as usize == slot)
+    }
+
+    /// Takes `account`'s current collateral and position `slot` again, after it changed.
+    pub fn refresh(&mut self, account: &MarginAccount, slot: usize) {
+        self.collateral = account.collateral;
+        if let Some(i) = self.entry_of(slot) {
+            self.positions[i] = position_risk(&account.positions[slot], self.markets[i]);
+        }
     }
 
     /// The positions in use, in slot order.

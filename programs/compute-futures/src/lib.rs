@@ -132,6 +132,29 @@ pub mod compute_futures {
         instructions::liquidate_orders(ctx)
     }
 
+    /// Anyone with a margin account takes over lots of a position of an account below
+    /// maintenance at the penalty price, at most `max_lots` and no worse than `limit_price`
+    /// (ticks). Remaining accounts: (market, index) of the liquidated account's other
+    /// positions, then of the liquidator's.
+    pub fn liquidate_position<'info>(
+        ctx: Context<'info, LiquidatePosition<'info>>,
+        max_lots: u64,
+        limit_price: u64,
+    ) -> Result<()> {
+        instructions::liquidate_position(ctx, max_lots, limit_price)
+    }
+
+    /// Anyone makes a bankrupt account (no positions, negative collateral) whole from the
+    /// insurance fund up to the market's cap, socializing the rest over the opposite side.
+    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+        instructions::resolve_bankruptcy(ctx)
+    }
+
+    /// Anyone moves one market's insurance receipts to the insurance vault.
+    pub fn sweep_insurance(ctx: Context<SweepInsurance>) -> Result<()> {
+        instructions::sweep_insurance(ctx)
+    }
+
     /// Anyone adds collateral to the insurance fund.
     pub fn deposit_insurance(ctx: Context<DepositInsurance>, amount: u64) -> Result<()> {
         instructions::deposit_insurance(ctx, amount)

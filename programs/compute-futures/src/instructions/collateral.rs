@@ -6,7 +6,7 @@ use cfx_risk::margin::HealthKind;
 
 use crate::error::FuturesError;
 use crate::events::{CollateralDeposited, CollateralWithdrawn};
-use crate::health::account_health;
+use crate::health::{health_with, ViewRetriever};
 use crate::state::{Exchange, MarginAccount, Market};
 use crate::view::views_of;
 
@@ -105,7 +105,11 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
             .checked_sub(sub)
             .ok_or(FuturesError::Overflow)?;
         require!(acc.collateral >= 0, FuturesError::InsufficientMargin);
-        let h = account_health(&acc, &[], &remaining, now, HealthKind::Withdraw)?;
+        let h = health_with(
+            &acc,
+            &mut ViewRetriever::new(&[], &remaining, now).holding_withdrawals(),
+            HealthKind::Withdraw,
+        )?;
         require!(h >= 0, FuturesError::InsufficientMargin);
         acc.collateral
     };

@@ -8,7 +8,7 @@ use crate::events::{EventsConsumed, MakerFilled, MakerOut};
 use crate::instructions::trading::{decode_tag, OWNER_PAYS};
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
-use crate::state::{Exchange, MarginAccount, Market};
+use crate::state::{Exchange, Fill, MarginAccount, Market};
 use crate::view::{check_book_account, require_distinct, views_of_ix, AccountView};
 
 /// Most maker accounts one crank transaction can use (a transaction holds about 25 accounts).
@@ -33,8 +33,10 @@ pub struct ConsumeEvents<'info> {
 }
 
 /// Applies one event to its maker. Never fails for a reason the maker could cause (an order it
-/// cancelled meanwhile, a position slot it freed), so no maker can stall the queue.
-fn apply(
+/// cancelled meanwhile, a position slot it freed), so no maker can stall the queue. The crank
+/// applies events in queue order; a liquidation applies the fills of the account it liquidates
+/// ahead of the crank (`apply_queued_fills`).
+pub fn apply(
     acc: &mut MarginAccount,
     account_key: &Pubkey,
     market_key: &Pubkey,
@@ -51,12 +53,29 @@ fn apply(
             let buy = f.taker_side == Side::Ask;
             // The rate in effect at the fill, recorded by place_order.
             let fee = maker_fee(n, maker_bps as i64).map_err(FuturesError::from)?;
-            let fill = acc.apply_fill(pos, buy, f.lots, n, fee as i128)?;
-            market.on_long_change(fill.long_before, fill.long_after)?;
+            let fill = acc.trade(
+                account_key,
+                pos,
+                market,
+                Fill {
+                    buy,
+                    lots: f.lots,
+                    value: n,
+                    charges: 0,
+                },
+            )?;
             if buy {
                 // Counted as pending when the taker sold.
                 market.on_maker_buy_applied(f.lots)?;
             }
+            // A fee is charged from what the maker has: any part beyond its collateral would be
+            // bad debt, not a fee the exchange could sweep. A rebate is always paid.
+            let fee = if fee > 0 {
+                fee.min(acc.collateral.max(0))
+            } else {
+                fee
+            };
+            acc.credit(-(fee as i128))?;
             market.on_maker_fee(fee)?;
             let maker_side = if buy { 0 } else { 1 };
             acc.release_lots(pos, maker_side, f.maker_order_id, f.lots, f.maker_out);
@@ -152,6 +171,14 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
             break;
         };
         let event = rec.decode().ok_or(FuturesError::WrongBookAccount)?;
+        let (low, paid) = decode_tag(rec.tag);
+        if rec.maker_applied() {
+            // A liquidation applied this fill to its maker already: only its reward is left.
+            reward += paid as u64;
+            queue.pop();
+            consumed += 1;
+            continue;
+        }
         let owner = match &event {
             BookEvent::Fill(f) => f.maker,
             BookEvent::Out(o) => o.owner,
@@ -163,7 +190,6 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         let v = &makers_v[i];
         // SAFETY: one maker borrowed at a time, none of them the exchange, market or queue.
         let acc = unsafe { v.load_mut_repeatable::<MarginAccount>()? };
-        let (low, paid) = decode_tag(rec.tag);
         apply(acc, v.key(), market_key, market, &event, low, rec.seq_num)?;
         if matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS {
             // The removed order's owner pays, from what it has (never into debt).
@@ -192,6 +218,32 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         reward,
     });
     Ok(())
+}
+
+/// Applies, ahead of the crank, every fill in `queue` whose maker is `acc` and that is not applied
+/// yet, and marks it applied so the crank only pays its reward. Bounded by the queue's
+/// capacity. Returns how many fills it applied.
+pub fn apply_queued_fills(
+    acc: &mut MarginAccount,
+    account_key: &Pubkey,
+    market_key: &Pubkey,
+    market: &mut Market,
+    queue: &mut cfx_book::EventQueue,
+) -> Result<u32> {
+    let mut applied = 0u32;
+    for i in 0..queue.len() {
+        let Some(rec) = queue.get_mut(i) else { break };
+        if rec.kind != cfx_book::EVENT_FILL || rec.owner != acc.id || rec.maker_applied() {
+            continue;
+        }
+        let event = rec.decode().ok_or(FuturesError::WrongBookAccount)?;
+        let (low, _) = decode_tag(rec.tag);
+        let seq = rec.seq_num;
+        rec.set_maker_applied();
+        apply(acc, account_key, market_key, market, &event, low, seq)?;
+        applied += 1;
+    }
+    Ok(applied)
 }
 
 /// Reached only when the entrypoint's fast path is bypassed: the same handler over views.

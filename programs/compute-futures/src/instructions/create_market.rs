@@ -29,6 +29,17 @@ pub struct MarketParams {
     pub mark_narrow_period: u64,
     pub last_trade_ts: i64,
     pub expiry_ts: i64,
+    /// Liquidation: the rate it restores (maintenance ≤ this ≤ initial), the price concession
+    /// of the liquidated account (below maintenance), the insurance fund's share of it, and the
+    /// smallest remainder a liquidation leaves.
+    pub liq_end_bps: u64,
+    pub liq_penalty_bps: u64,
+    pub liq_insurance_share_bps: u64,
+    pub liq_dust_lots: u64,
+    /// Most the insurance fund pays for this market's bankruptcies per `insurance_period`
+    /// seconds; the rest is socialized.
+    pub insurance_cap: u64,
+    pub insurance_period: u64,
 }
 
 /// Admin opens a futures series on a class, priced by that class's index. The book and event-queue
@@ -70,7 +81,13 @@ fn validate(p: &MarketParams, now: i64) -> Result<()> {
     let margin = cfx_risk::margin::MarginParams {
         initial_bps: p.initial_margin_bps,
         maintenance_bps: p.maintenance_margin_bps,
+        liq_end_bps: p.liq_end_bps,
         pnl_weight_bps: p.pnl_weight_bps,
+    };
+    let liquidation = cfx_risk::liquidation::LiquidationParams {
+        penalty_bps: p.liq_penalty_bps,
+        insurance_share_bps: p.liq_insurance_share_bps,
+        dust_lots: p.liq_dust_lots,
     };
     require!(
         p.lot_size > 0
@@ -79,6 +96,8 @@ fn validate(p: &MarketParams, now: i64) -> Result<()> {
             && p.max_position_lots >= p.min_order_lots
             && p.max_open_interest >= p.max_position_lots
             && margin.validate().is_ok()
+            && liquidation.validate(&margin).is_ok()
+            && p.insurance_period > 0
             && p.price_band_bps > 0
             && p.ema_period > 0
             && p.ema_reference_lots > 0
@@ -168,6 +187,13 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
     m.mark_narrow_period = params.mark_narrow_period;
     m.expiry_ts = params.expiry_ts;
     m.last_trade_ts = params.last_trade_ts;
+    m.liq_end_bps = params.liq_end_bps;
+    m.liq_penalty_bps = params.liq_penalty_bps;
+    m.liq_insurance_share_bps = params.liq_insurance_share_bps;
+    m.liq_dust_lots = params.liq_dust_lots;
+    m.insurance_cap = params.insurance_cap;
+    m.insurance_period = params.insurance_period;
+    m.insurance_period_start = now;
     m.status = MarketStatus::Active as u8;
     m.bump = ctx.bumps.market;
     crate::events::emit(&MarketCreated {

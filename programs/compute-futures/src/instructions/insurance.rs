@@ -6,7 +6,7 @@ use anchor_spl::token_interface::{
 use crate::error::FuturesError;
 use crate::events::{InsuranceDeposited, InsuranceFloorSet, InsuranceWithdrawn};
 use crate::instructions::collateral::pay_from_vault;
-use crate::state::Exchange;
+use crate::state::{Exchange, Market};
 
 /// Anyone adds collateral to the exchange's insurance fund (its insurance vault), which covers
 /// bad debt before it is socialized. Its balance is the vault's token balance.
@@ -105,6 +105,50 @@ pub fn set_insurance_floor(ctx: Context<SetInsuranceFloor>, floor: u64) -> Resul
     crate::events::emit(&InsuranceFloorSet {
         exchange: ctx.accounts.exchange.key(),
         floor,
+    });
+    Ok(())
+}
+
+/// Anyone moves what one market holds for the insurance fund (penalty shares, socialized-loss
+/// rounding) from the collateral vault to the insurance vault.
+#[derive(Accounts)]
+pub struct SweepInsurance<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
+    pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ FuturesError::WrongExchange)]
+    pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = exchange.load()?.collateral_token_program @ FuturesError::WrongExchange)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+pub fn sweep_insurance(ctx: Context<SweepInsurance>) -> Result<()> {
+    let a = &mut *ctx.accounts;
+    let amount = {
+        let mut m = a.market.load_mut()?;
+        let amount = m.insurance_accrued;
+        require!(amount > 0, FuturesError::ZeroAmount);
+        m.insurance_accrued = 0;
+        amount
+    };
+    pay_from_vault(
+        &a.exchange,
+        &a.token_program,
+        &a.collateral_mint,
+        &a.vault,
+        &a.insurance_vault,
+        amount,
+    )?;
+    a.insurance_vault.reload()?;
+    crate::events::emit(&InsuranceDeposited {
+        exchange: a.exchange.key(),
+        depositor: a.market.key(),
+        amount,
+        balance: a.insurance_vault.amount,
     });
     Ok(())
 }

@@ -3,7 +3,7 @@ use cfx_risk::margin::HealthKind;
 
 use crate::error::FuturesError;
 use crate::events::OrdersLiquidated;
-use crate::health::{account_health, mark_ticks};
+use crate::health::{account_health, prices};
 use crate::instructions::cancel::cancel_all_in;
 use crate::state::book::load_book;
 use crate::state::{MarginAccount, Market, PriceIndex};
@@ -35,11 +35,11 @@ pub fn liquidate_orders<'info>(ctx: Context<'info, LiquidateOrders<'info>>) -> R
     let a = &ctx.accounts;
     let (market_key, account_key) = (a.market.key(), a.account.key());
     let market = a.market.load()?;
-    let mark = mark_ticks(&market, &*a.index.load()?, now)?;
+    let prices = prices(&market, &*a.index.load()?, now)?;
     let mut acc = a.account.load_mut()?;
     let health = account_health(
         &acc,
-        &[(&market_key, &*market, mark)],
+        &[(&market_key, &*market, prices)],
         &remaining,
         now,
         HealthKind::Maintenance,

@@ -10,7 +10,9 @@ use cfx_risk::BPS;
 use crate::error::FuturesError;
 use crate::events::OrderPlaced;
 use crate::instructions::trading::{encode_tag, with_trader, Trader, OWNER_PAYS};
-use crate::state::{Exchange, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
+use crate::state::{
+    Exchange, Fill, MarginAccount, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS,
+};
 use crate::view::{views_of_ix, AccountView};
 
 /// Side of an order; one byte on the wire (0 bid, 1 ask: the variants' order).
@@ -151,7 +153,7 @@ pub fn place(
     crate::probe!("matched");
     let settled = settle_taker(t, &order, &out, &charges)?;
     if out.filled_lots > 0 {
-        update_mark_ema(t.market, t.mark, t.now, out.filled_lots)?;
+        update_mark_ema(t.market, t.prices.mark, t.now, out.filled_lots)?;
     }
     if out.posted_lots > 0 {
         t.account.add_order(
@@ -207,7 +209,7 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
         args.lots >= t.market.min_order_lots,
         FuturesError::OrderTooSmall
     );
-    let (lo, hi) = band(t.market, t.mark)?;
+    let (lo, hi) = band(t.market, t.prices.mark)?;
     let mut price = args.price;
     if order_type == OrderType::Market {
         // A market order is an IOC limited to the band edge.
@@ -340,15 +342,18 @@ fn settle_taker(
         settled.fee = taker_fee(settled.value, t.exchange.taker_fee_bps as u64)
             .map_err(FuturesError::from)?;
         let buy = order.request.side == Side::Bid;
-        let fill = t.account.apply_fill(
+        let fill = t.account.trade(
+            t.account_key,
             order.pos,
-            buy,
-            out.filled_lots,
-            settled.value,
-            settled.fee as i128 + crank as i128,
+            t.market,
+            Fill {
+                buy,
+                lots: out.filled_lots,
+                value: settled.value,
+                charges: settled.fee as i128 + crank as i128,
+            },
         )?;
         settled.realized = fill.realized;
-        t.market.on_long_change(fill.long_before, fill.long_after)?;
         // A taker that sells makes its makers longer when the crank applies their fills: until
         // then those lots count as pending open interest, and any trade that can grow open
         // interest is checked against both (the crank itself never refuses).

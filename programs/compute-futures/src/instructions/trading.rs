@@ -7,7 +7,7 @@ use cfx_book::{Book, EventQueue};
 use cfx_risk::margin::HealthKind;
 
 use crate::error::FuturesError;
-use crate::health::{account_health, mark_ticks};
+use crate::health::{account_health, prices, Prices};
 use crate::keys::key_eq;
 use crate::state::book::{load_book, load_queue};
 use crate::state::{Exchange, MarginAccount, Market, PriceIndex};
@@ -37,7 +37,7 @@ pub struct Trader<'a> {
     pub market: &'a mut Market,
     pub account_key: &'a Pubkey,
     pub account: &'a mut MarginAccount,
-    pub mark: u64,
+    pub prices: Prices,
     pub now: i64,
 }
 
@@ -50,7 +50,7 @@ pub fn check_margin(
     remaining: &[AccountView],
     maintenance_before: Option<i128>,
 ) -> Result<()> {
-    let known = [(t.market_key, &*t.market, t.mark)];
+    let known = [(t.market_key, &*t.market, t.prices)];
     match maintenance_before {
         Some(before) => {
             let after =
@@ -151,12 +151,12 @@ pub fn with_trader<R>(
     require!(a.account.can_trade(a.signer), FuturesError::NotAuthorized);
     let now = Clock::get()?.unix_timestamp;
     crate::probe!("clock");
-    let mark = mark_ticks(a.market, a.index, now)?;
+    let prices = prices(a.market, a.index, now)?;
     crate::probe!("mark");
     let maintenance_before = if reduce_only {
         Some(account_health(
             a.account,
-            &[(a.market_key, &*a.market, mark)],
+            &[(a.market_key, &*a.market, prices)],
             a.remaining,
             now,
             HealthKind::Maintenance,
@@ -171,7 +171,7 @@ pub fn with_trader<R>(
         market: a.market,
         account_key: a.account_key,
         account: a.account,
-        mark,
+        prices,
         now,
     };
     let r = f(&mut t, &mut book, &mut queue)?;

@@ -1,8 +1,11 @@
 use anchor_lang::prelude::*;
+use cfx_risk::liquidation::SocializedLoss;
 use cfx_risk::position::Position;
 
 use crate::error::FuturesError;
+use crate::events::SocializedLossPaid;
 use crate::keys::{is_default, key_eq};
+use crate::state::Market;
 
 /// Futures series one margin account can hold at once.
 pub const MAX_POSITIONS: usize = 8;
@@ -31,6 +34,9 @@ pub struct PositionSlot {
     /// Resting orders in this market.
     pub orders: u32,
     pub _pad: u32,
+    /// The market's socialized-loss index of this position's side when it last paid (u128 as
+    /// [low, high]): it owes `lots × (index − this)` when next touched.
+    pub loss_paid: [u64; 2],
 }
 
 impl PositionSlot {
@@ -39,6 +45,28 @@ impl PositionSlot {
             base_lots: self.base_lots,
             entry_quote: self.entry_quote,
         }
+    }
+
+    pub fn loss_paid(&self) -> u128 {
+        ((self.loss_paid[1] as u128) << 64) | self.loss_paid[0] as u128
+    }
+
+    pub fn set_loss_paid(&mut self, index: u128) {
+        self.loss_paid = [index as u64, (index >> 64) as u64];
+    }
+
+    /// Socialized loss this position owes at the market's index for its side, rounded up.
+    pub fn loss_owed(&self, market_index: u128) -> u64 {
+        let lots = self.base_lots.unsigned_abs();
+        let paid = self.loss_paid();
+        if lots == 0 || market_index <= paid {
+            return 0;
+        }
+        SocializedLoss {
+            index: market_index,
+        }
+        .owed(lots, paid)
+        .unwrap_or(u64::MAX)
     }
 
     pub fn set_position(&mut self, p: Position) {
@@ -107,30 +135,50 @@ pub struct MarginAccount {
     pub number: u16,
     pub bump: u8,
     pub _pad: u8,
+    /// Where a loss this account cannot pay is attributed: the market of the fill that last left
+    /// its collateral negative, and the side that carries it there (0 longs, 1 shorts: the
+    /// side opposite the losing position). Fixed once a liquidation holds it (`debt_held`).
+    pub debt_market: Pubkey,
+    pub debt_side: u8,
+    /// 1 once a liquidation left this account bankrupt and counted it in `debt_market`'s
+    /// `bankruptcies_open`; 0 again when resolved.
+    pub debt_held: u8,
+    pub _pad2: [u8; 6],
     pub positions: [PositionSlot; MAX_POSITIONS],
     pub orders: [OrderSlot; MAX_ORDERS],
     /// Room for fields added later without migrating accounts.
     pub _reserved: [u8; 128],
 }
 
-const _: () = assert!(core::mem::size_of::<MarginAccount>() == 2032);
+const _: () = assert!(core::mem::size_of::<MarginAccount>() == 2200);
+
+/// One fill as it lands on one account: bought or sold `lots` worth `value` (quote native
+/// units), paying `charges` out of collateral (fees, crank reward, insurance share; negative for
+/// a rebate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill {
+    pub buy: bool,
+    pub lots: u64,
+    pub value: u128,
+    pub charges: i128,
+}
 
 /// What applying one fill did to an account's position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FillApplied {
     /// PnL realized by the lots the fill closed (already in collateral).
     pub realized: i64,
-    /// Long lots before and after (for open interest).
+    /// Long and short lots before and after (for open and short interest).
     pub long_before: u64,
     pub long_after: u64,
-    /// Short lots the fill added.
-    pub short_growth: u64,
+    pub short_before: u64,
+    pub short_after: u64,
 }
 
 impl FillApplied {
     /// Whether the fill made the position larger on either side.
     pub fn grew(&self) -> bool {
-        self.long_after > self.long_before || self.short_growth > 0
+        self.long_after > self.long_before || self.short_after > self.short_before
     }
 }
 
@@ -152,8 +200,8 @@ impl MarginAccount {
     /// buy or a sell: the position, its running realized PnL, and collateral credited with the
     /// PnL realized less `charges` (fees, crank reward; negative for a rebate). The one place a
     /// trade changes an account, for the taker at the order, the maker at the crank, and
-    /// liquidation and settlement after them. The market's counters are the caller's
-    /// (`Market::on_long_change` with what this returns).
+    /// liquidation and settlement after them, through `trade`, which keeps the market's
+    /// counters and the socialized loss with it.
     #[inline]
     pub fn apply_fill(
         &mut self,
@@ -179,12 +227,69 @@ impl MarginAccount {
             realized,
             long_before,
             long_after: p.base_lots.max(0) as u64,
-            short_growth: p
-                .base_lots
-                .min(0)
-                .unsigned_abs()
-                .saturating_sub(short_before),
+            short_before,
+            short_after: p.base_lots.min(0).unsigned_abs(),
         })
+    }
+
+    /// A trade of this account in `market` (the market of position `pos`), the one way every
+    /// fill lands: the position pays the socialized loss it owes first, then the fill is applied
+    /// (`apply_fill`), the market's interest counters follow, and the position starts owing from
+    /// the current index of its side. A fill that leaves collateral negative attributes the loss
+    /// to this market (`debt_market`) unless a liquidation already fixed it.
+    #[inline]
+    pub fn trade(
+        &mut self,
+        account_key: &Pubkey,
+        pos: usize,
+        market: &mut Market,
+        f: Fill,
+    ) -> Result<FillApplied> {
+        self.pay_socialized_loss(account_key, pos, market)?;
+        let fill = self.apply_fill(pos, f.buy, f.lots, f.value, f.charges)?;
+        market.on_position_change(&fill)?;
+        let slot = &mut self.positions[pos];
+        if slot.base_lots != 0 {
+            slot.set_loss_paid(market.loss_index(slot.base_lots > 0));
+        }
+        if self.collateral < 0 && self.debt_held == 0 {
+            self.debt_market = self.positions[pos].market;
+            // The losing position was short when this fill bought: longs carry the loss.
+            self.debt_side = if f.buy { 0 } else { 1 };
+        }
+        Ok(fill)
+    }
+
+    /// Position `pos` pays the socialized loss it owes in `market` (nothing, usually: one
+    /// comparison). Collateral may go negative paying it, like any loss.
+    #[inline]
+    pub fn pay_socialized_loss(
+        &mut self,
+        account_key: &Pubkey,
+        pos: usize,
+        market: &mut Market,
+    ) -> Result<u64> {
+        let slot = &self.positions[pos];
+        let index = market.loss_index(slot.base_lots > 0);
+        let owed = slot.loss_owed(index);
+        if owed == 0 {
+            return Ok(0);
+        }
+        self.credit(-(owed as i128))?;
+        self.positions[pos].set_loss_paid(index);
+        market.on_loss_collected(owed)?;
+        crate::events::emit(&SocializedLossPaid {
+            account: *account_key,
+            market: self.positions[pos].market,
+            amount: owed,
+        });
+        Ok(owed)
+    }
+
+    /// No position slot in use and collateral negative: a loss only the insurance fund or the
+    /// other traders can pay.
+    pub fn is_bankrupt(&self) -> bool {
+        self.collateral < 0 && self.positions.iter().all(|p| is_default(&p.market))
     }
 
     /// Releases `lots` of order `order_id`'s reservation on `side` (0 bid, 1 ask) in position

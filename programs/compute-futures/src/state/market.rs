@@ -1,8 +1,10 @@
 use anchor_lang::prelude::*;
+use cfx_risk::liquidation::{LiquidationParams, SocializedLoss};
 use cfx_risk::margin::MarginParams;
 use cfx_risk::mark::MarkConfig;
 
 use crate::error::FuturesError;
+use crate::state::FillApplied;
 
 /// Highest price, in ticks, an order may carry; market parameters are bounded so that a full
 /// position at this price fits the margin account's i64 quote amounts.
@@ -90,8 +92,41 @@ pub struct Market {
     pub status: u8,
     pub bump: u8,
     pub _pad: [u8; 6],
+    /// Rate a liquidation restores, between maintenance and initial.
+    pub liq_end_bps: u64,
+    /// Price concession of a liquidated account, bps of the mark (below maintenance).
+    pub liq_penalty_bps: u64,
+    /// Share of the penalty paid to the insurance fund rather than the liquidator.
+    pub liq_insurance_share_bps: u64,
+    /// A position a liquidation would leave smaller than this is taken whole.
+    pub liq_dust_lots: u64,
+    /// Σ short lots over all accounts (makers counted when the crank applies their fills): the
+    /// lots that carry a loss socialized to the shorts.
+    pub short_interest: u64,
+    /// Insurance-fund money held in the collateral vault: penalty shares and socialized-loss
+    /// rounding received here, not yet swept to the insurance vault.
+    pub insurance_accrued: u64,
+    /// Most the insurance fund pays for this market's bankruptcies per period.
+    pub insurance_cap: u64,
+    pub insurance_period: u64,
+    /// Start of the current period and what was drawn in it.
+    pub insurance_period_start: i64,
+    pub insurance_drawn: u64,
+    /// Losses socialized onto positions (longs, shorts) and not collected from them yet.
+    pub loss_outstanding: u64,
+    /// Cumulative socialized loss per lot of longs and of shorts (`cfx_risk::liquidation::
+    /// SocializedLoss`, u128 as [low, high]).
+    pub loss_index: [[u64; 2]; 2],
+    /// Accounts liquidated into negative collateral and not resolved yet: while any is, accounts
+    /// with a position here cannot withdraw.
+    pub bankruptcies_open: u32,
+    pub _pad2: u32,
+    /// Totals for the record: insurance received here, drawn here, losses socialized here.
+    pub insurance_received_total: u64,
+    pub insurance_drawn_total: u64,
+    pub socialized_total: u64,
     /// Room for fields added later without migrating accounts.
-    pub _reserved: [u8; 256],
+    pub _reserved: [u8; 104],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 688);
@@ -99,15 +134,101 @@ const _: () = assert!(core::mem::size_of::<Market>() == 688);
 impl Market {
     pub const SEED: &'static [u8] = b"market";
 
-    /// One account's long lots went from `before` to `after`: open interest follows.
+    /// One account's position changed as `fill` says: open interest (longs) and short interest
+    /// follow.
     #[inline]
-    pub fn on_long_change(&mut self, before: u64, after: u64) -> Result<()> {
+    pub fn on_position_change(&mut self, fill: &FillApplied) -> Result<()> {
         self.open_interest = self
             .open_interest
-            .checked_add(after)
-            .and_then(|v| v.checked_sub(before))
+            .checked_add(fill.long_after)
+            .and_then(|v| v.checked_sub(fill.long_before))
+            .ok_or(FuturesError::Overflow)?;
+        self.short_interest = self
+            .short_interest
+            .checked_add(fill.short_after)
+            .and_then(|v| v.checked_sub(fill.short_before))
             .ok_or(FuturesError::Overflow)?;
         Ok(())
+    }
+
+    /// The socialized-loss index of longs (`long`) or shorts.
+    #[inline(always)]
+    pub fn loss_index(&self, long: bool) -> u128 {
+        let [lo, hi] = self.loss_index[!long as usize];
+        ((hi as u128) << 64) | lo as u128
+    }
+
+    /// Spreads `loss` over every open lot of one side (`longs` or shorts): each of those positions
+    /// owes its share when next touched. Refused when the side holds no lots.
+    pub fn socialize_loss(&mut self, loss: u64, longs: bool) -> Result<()> {
+        let lots = if longs {
+            self.open_interest
+        } else {
+            self.short_interest
+        };
+        require!(lots > 0, FuturesError::NoPositionsToSocialize);
+        let mut side = SocializedLoss {
+            index: self.loss_index(longs),
+        };
+        side.socialize(loss, lots).map_err(FuturesError::from)?;
+        self.loss_index[!longs as usize] = [side.index as u64, (side.index >> 64) as u64];
+        self.loss_outstanding = self
+            .loss_outstanding
+            .checked_add(loss)
+            .ok_or(FuturesError::Overflow)?;
+        self.socialized_total = self.socialized_total.saturating_add(loss);
+        Ok(())
+    }
+
+    /// A position paid `amount` of socialized loss; what exceeds the loss outstanding (the index
+    /// rounds each position's share up) goes to the insurance fund.
+    pub fn on_loss_collected(&mut self, amount: u64) -> Result<()> {
+        let covered = amount.min(self.loss_outstanding);
+        self.loss_outstanding -= covered;
+        self.on_insurance_received(amount - covered)
+    }
+
+    /// The insurance fund received `amount` here (held in the collateral vault until swept).
+    pub fn on_insurance_received(&mut self, amount: u64) -> Result<()> {
+        self.insurance_accrued = self
+            .insurance_accrued
+            .checked_add(amount)
+            .ok_or(FuturesError::Overflow)?;
+        self.insurance_received_total = self.insurance_received_total.saturating_add(amount);
+        Ok(())
+    }
+
+    /// What the insurance fund may still pay for this market in the period that contains `now`
+    /// (a new period starts the count again).
+    pub fn insurance_room(&mut self, now: i64) -> u64 {
+        let period = self.insurance_period.max(1) as i64;
+        if now.saturating_sub(self.insurance_period_start) >= period {
+            // Periods are aligned to multiples of their length.
+            let elapsed = now.saturating_sub(self.insurance_period_start) as u64;
+            self.insurance_period_start = self
+                .insurance_period_start
+                .saturating_add((elapsed - elapsed % period as u64) as i64);
+            self.insurance_drawn = 0;
+        }
+        self.insurance_cap.saturating_sub(self.insurance_drawn)
+    }
+
+    /// The insurance fund paid `amount` for a bankruptcy here.
+    pub fn on_insurance_drawn(&mut self, amount: u64) -> Result<()> {
+        self.insurance_drawn = self
+            .insurance_drawn
+            .checked_add(amount)
+            .ok_or(FuturesError::Overflow)?;
+        self.insurance_drawn_total = self.insurance_drawn_total.saturating_add(amount);
+        Ok(())
+    }
+
+    pub fn liquidation_params(&self) -> LiquidationParams {
+        LiquidationParams {
+            penalty_bps: self.liq_penalty_bps,
+            insurance_share_bps: self.liq_insurance_share_bps,
+            dust_lots: self.liq_dust_lots,
+        }
     }
 
     /// A taker sold `lots` to makers whose fills the crank has not applied: counted as pending
@@ -195,6 +316,7 @@ impl Market {
         MarginParams {
             initial_bps: self.initial_margin_bps,
             maintenance_bps: self.maintenance_margin_bps,
+            liq_end_bps: self.liq_end_bps,
             pnl_weight_bps: self.pnl_weight_bps,
         }
     }

@@ -1,0 +1,91 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::error::FuturesError;
+use crate::events::BankruptcyResolved;
+use crate::instructions::collateral::pay_from_vault;
+use crate::state::{Exchange, MarginAccount, Market};
+
+/// Anyone makes a bankrupt account whole: an account with no positions left and negative
+/// collateral. The insurance fund pays first — what the market holds for it, then the insurance
+/// vault — up to the market's cap for the current period; the rest is socialized over the open
+/// lots of the side opposite the losing position (the market's loss index), which each position
+/// pays when next touched. The loss belongs to the market recorded on the account
+/// (`debt_market`): the fill that left it negative, or the liquidation that found it bankrupt.
+#[derive(Accounts)]
+pub struct ResolveBankruptcy<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
+    pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ FuturesError::WrongExchange)]
+    pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = exchange.load()?.collateral_token_program @ FuturesError::WrongExchange)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let a = &ctx.accounts;
+    let (account_key, market_key) = (a.account.key(), a.market.key());
+    let (from_vault, event) = {
+        let mut acc = a.account.load_mut()?;
+        acc.release_idle_positions();
+        require!(acc.is_bankrupt(), FuturesError::NotBankrupt);
+        require_keys_eq!(
+            acc.debt_market,
+            market_key,
+            FuturesError::WrongBankruptcyMarket
+        );
+        let mut m = a.market.load_mut()?;
+        let loss = acc.collateral.unsigned_abs();
+        let room = m.insurance_room(now).min(loss);
+        let from_accrued = room.min(m.insurance_accrued);
+        let from_vault = (room - from_accrued).min(a.insurance_vault.amount);
+        let insurance = from_accrued + from_vault;
+        let socialized = loss - insurance;
+        let longs = acc.debt_side == 0;
+        if socialized > 0 {
+            m.socialize_loss(socialized, longs)?;
+        }
+        m.insurance_accrued -= from_accrued;
+        m.on_insurance_drawn(insurance)?;
+        acc.collateral = 0;
+        if acc.debt_held != 0 {
+            m.bankruptcies_open = m
+                .bankruptcies_open
+                .checked_sub(1)
+                .ok_or(FuturesError::Overflow)?;
+            acc.debt_held = 0;
+        }
+        acc.debt_market = Pubkey::default();
+        (
+            from_vault,
+            BankruptcyResolved {
+                account: account_key,
+                market: market_key,
+                insurance,
+                socialized,
+                side: !longs as u8,
+                loss_index: m.loss_index(longs),
+            },
+        )
+    };
+    if from_vault > 0 {
+        pay_from_vault(
+            &a.exchange,
+            &a.token_program,
+            &a.collateral_mint,
+            &a.insurance_vault,
+            &a.vault,
+            from_vault,
+        )?;
+    }
+    crate::events::emit(&event);
+    Ok(())
+}
