@@ -589,18 +589,10 @@ impl Fx {
         q.iter().map(|r| r.owner).collect()
     }
 
-    /// Events waiting for the crank.
+    /// Events waiting for the crank in the current market.
     pub async fn queue_len(&mut self) -> usize {
-        let key = self.market.queue;
-        let mut data = self.t.account(&key).await.expect("queue").data;
-        let mut words = vec![0u64; (data.len() - HEADER_LEN) / 8];
-        let n = words.len() * 8;
-        bytemuck::cast_slice_mut::<u64, u8>(&mut words)
-            .copy_from_slice(&data[HEADER_LEN..HEADER_LEN + n]);
-        data.clear();
-        EventQueue::load(bytemuck::cast_slice_mut(&mut words))
-            .expect("queue")
-            .len()
+        let key = self.market.key;
+        self.queue_len_of(&key).await
     }
 
     /// The account's health as the program computes it (`compute_health`), with the
@@ -640,34 +632,236 @@ impl Fx {
         sums
     }
 
-    /// Solvency identity: the collateral vault holds every account's collateral minus the entry
-    /// notional of its positions (zero-sum across accounts once the crank has run), plus each
-    /// market's fees, reserved rebates and crank pool.
-    pub async fn assert_solvent(&mut self, accounts: &[Pubkey]) {
+    /// Conservation identity: the collateral vault holds every account's collateral minus the
+    /// entry notional of its positions (zero-sum across accounts once the crank has run), plus
+    /// each market's fees, reserved rebates, crank pool and insurance receipts, less the losses
+    /// socialized onto positions and not collected from them yet. Holds with bad debt
+    /// outstanding (negative collateral) too; every market's lots sum to zero.
+    pub async fn assert_conserved(&mut self, accounts: &[Pubkey]) {
         let vault = self.t.token_balance(&self.vault.clone()).await as i128;
-        let (fees, rebates, pool) = self.market_counters().await;
+        let mut counters: i128 = 0;
+        for key in self.markets.clone() {
+            let m = self.market_state_of(&key).await;
+            counters += m.fees_accrued as i128
+                + m.rebates_reserved as i128
+                + m.crank_pool as i128
+                + m.insurance_accrued as i128
+                - m.loss_outstanding as i128;
+        }
         let mut sum: i128 = 0;
-        let mut base: i128 = 0;
+        let mut base = std::collections::HashMap::<Pubkey, i128>::new();
         for a in accounts {
             let m = self.margin(a).await;
-            assert!(m.collateral >= 0, "bad debt: collateral {}", m.collateral);
             sum += m.collateral as i128;
             for p in m.positions.iter() {
                 sum -= p.entry_quote as i128;
-                base += p.base_lots as i128;
+                *base.entry(p.market).or_default() += p.base_lots as i128;
             }
         }
-        assert_eq!(
-            self.queue_len().await,
-            0,
-            "solvency is checked with an empty queue"
-        );
-        assert_eq!(base, 0, "positions do not sum to zero");
+        for key in self.markets.clone() {
+            assert_eq!(
+                self.queue_len_of(&key).await,
+                0,
+                "checked with empty queues"
+            );
+        }
+        for (market, lots) in base {
+            assert_eq!(lots, 0, "positions in {market} do not sum to zero");
+        }
         assert_eq!(
             vault,
-            sum + fees as i128 + rebates as i128 + pool as i128,
-            "vault does not match collateral + fees + rebates + crank pool"
+            sum + counters,
+            "vault does not match collateral + market counters"
         );
+    }
+
+    /// `assert_conserved`, and no account in bad debt.
+    pub async fn assert_solvent(&mut self, accounts: &[Pubkey]) {
+        for a in accounts {
+            let m = self.margin(a).await;
+            assert!(m.collateral >= 0, "bad debt: collateral {}", m.collateral);
+        }
+        self.assert_conserved(accounts).await;
+    }
+
+    /// Events waiting in `market`'s queue.
+    pub async fn queue_len_of(&mut self, market: &Pubkey) -> usize {
+        let queue = self.market_state_of(market).await.event_queue;
+        let data = self.t.account(&queue).await.expect("queue").data;
+        let mut words = vec![0u64; (data.len() - HEADER_LEN) / 8];
+        let n = words.len() * 8;
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)
+            .copy_from_slice(&data[HEADER_LEN..HEADER_LEN + n]);
+        EventQueue::load(bytemuck::cast_slice_mut(&mut words))
+            .expect("queue")
+            .len()
+    }
+
+    /// `liquidate_orders` of `account` in the current market.
+    pub fn liquidate_orders_ix(&self, liquidator: &Pubkey, account: &Pubkey) -> Instruction {
+        ix(
+            acc::LiquidateOrders {
+                liquidator: *liquidator,
+                account: *account,
+                market: self.market.key,
+                index: self.index,
+                book: self.market.book,
+            },
+            ins::LiquidateOrders {},
+        )
+    }
+
+    /// `liquidate_position` of `account` in the current market by `liquidator`, with the health
+    /// accounts of the liquidated account's other markets, then of the liquidator's.
+    pub async fn liquidate_position_ix(
+        &mut self,
+        liquidator: &Trader,
+        account: &Pubkey,
+        max_lots: u64,
+        limit_price: u64,
+    ) -> Instruction {
+        let market = self.market.key;
+        let theirs = self.health_markets(account, Some(market)).await;
+        let mine = self.health_markets(&liquidator.account, Some(market)).await;
+        let mut i = ix(
+            acc::LiquidatePosition {
+                liquidator: liquidator.owner.pubkey(),
+                liquidator_account: liquidator.account,
+                account: *account,
+                market,
+                index: self.index,
+                event_queue: self.market.queue,
+            },
+            ins::LiquidatePosition {
+                max_lots,
+                limit_price,
+            },
+        );
+        for m in theirs.iter().chain(mine.iter()) {
+            i.accounts.push(AccountMeta::new_readonly(*m, false));
+            i.accounts
+                .push(AccountMeta::new_readonly(self.index, false));
+        }
+        i
+    }
+
+    pub async fn liquidate_position(
+        &mut self,
+        liquidator: &Trader,
+        account: &Pubkey,
+        max_lots: u64,
+        limit_price: u64,
+    ) -> Result<u64, TxError> {
+        let i = self
+            .liquidate_position_ix(liquidator, account, max_lots, limit_price)
+            .await;
+        self.t.send(&[i], &[&liquidator.owner]).await
+    }
+
+    pub fn resolve_bankruptcy_ix(&self, account: &Pubkey, market: &Pubkey) -> Instruction {
+        ix(
+            acc::ResolveBankruptcy {
+                exchange: self.exchange,
+                account: *account,
+                market: *market,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                insurance_vault: self.insurance_vault,
+                token_program: spl_token_id(),
+            },
+            ins::ResolveBankruptcy {},
+        )
+    }
+
+    pub fn deposit_insurance_ix(
+        &self,
+        depositor: &Pubkey,
+        source: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
+        ix(
+            acc::DepositInsurance {
+                depositor: *depositor,
+                exchange: self.exchange,
+                collateral_mint: self.mint,
+                insurance_vault: self.insurance_vault,
+                source: *source,
+                token_program: spl_token_id(),
+            },
+            ins::DepositInsurance { amount },
+        )
+    }
+
+    pub fn sweep_insurance_ix(&self, market: &Pubkey) -> Instruction {
+        ix(
+            acc::SweepInsurance {
+                exchange: self.exchange,
+                market: *market,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                insurance_vault: self.insurance_vault,
+                token_program: spl_token_id(),
+            },
+            ins::SweepInsurance {},
+        )
+    }
+
+    /// What a client computes from decoded accounts: `account`'s health cache with the given
+    /// markets' prices now (the program's own `HealthCache` over a `DecodedRetriever`).
+    pub async fn off_chain_cache(
+        &mut self,
+        account: &Pubkey,
+        markets: &[Pubkey],
+    ) -> compute_futures::health::HealthCache {
+        let acc = self.margin(account).await;
+        let mut decoded = Vec::new();
+        for m in markets {
+            decoded.push((*m, self.market_state_of(m).await));
+        }
+        let index = self.index_state().await;
+        let now = self.t.now().await;
+        let mut retriever = compute_futures::health::DecodedRetriever {
+            markets: &decoded,
+            indexes: &[(self.index, index)],
+            now,
+        };
+        compute_futures::health::HealthCache::new(&acc, &mut retriever).expect("health cache")
+    }
+
+    /// `market`'s mark and index now, in ticks, as the program computes them.
+    pub async fn prices_of(&mut self, market: &Pubkey) -> compute_futures::health::Prices {
+        let m = self.market_state_of(market).await;
+        let index = self.index_state().await;
+        let now = self.t.now().await;
+        compute_futures::health::prices(&m, &index, now).expect("fresh index")
+    }
+
+    /// Another margin account (`number`) of `tr`'s owner, holding `deposit`.
+    pub async fn second_account(&mut self, tr: &Trader, number: u16, deposit: u64) -> Trader {
+        let owner = tr.owner.insecure_clone();
+        let account = self.margin_pda(&owner.pubkey(), number);
+        let i = ix(
+            acc::CreateMarginAccount {
+                owner: owner.pubkey(),
+                exchange: self.exchange,
+                account,
+                system_program: anchor_lang::system_program::ID,
+            },
+            ins::CreateMarginAccount { number },
+        );
+        self.t
+            .send(&[i], &[&owner])
+            .await
+            .expect("create margin account");
+        let t = Trader {
+            owner,
+            account,
+            tokens: tr.tokens,
+        };
+        if deposit > 0 {
+            self.deposit(&t, deposit).await.expect("deposit");
+        }
+        t
     }
 }
 

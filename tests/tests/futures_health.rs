@@ -15,20 +15,7 @@ fn decode<T: bytemuck::Pod>(data: &[u8]) -> T {
 
 /// What a client computes from the same accounts, decoded.
 async fn off_chain(fx: &mut Fx, account: &Pubkey, markets: &[Pubkey]) -> HealthReport {
-    let acc: MarginAccount = decode(&fx.t.account(account).await.unwrap().data);
-    let mut decoded = Vec::new();
-    for m in markets {
-        let market: Market = decode(&fx.t.account(m).await.unwrap().data);
-        decoded.push((*m, market));
-    }
-    let index: PriceIndex = decode(&fx.t.account(&fx.index.clone()).await.unwrap().data);
-    let now = fx.t.now().await;
-    let mut retriever = DecodedRetriever {
-        markets: &decoded,
-        indexes: &[(fx.index, index)],
-        now,
-    };
-    let cache = HealthCache::new(&acc, &mut retriever).expect("health cache");
+    let cache = fx.off_chain_cache(account, markets).await;
     HealthReport::of(&cache).expect("health")
 }
 

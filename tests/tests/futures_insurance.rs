@@ -10,20 +10,6 @@ use compute_futures::error::FuturesError as E;
 use compute_futures::instruction as ins;
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signer::Signer};
 
-fn deposit_ix(fx: &Fx, depositor: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
-    ix(
-        acc::DepositInsurance {
-            depositor: *depositor,
-            exchange: fx.exchange,
-            collateral_mint: fx.mint,
-            insurance_vault: fx.insurance_vault,
-            source: *source,
-            token_program: spl_token_id(),
-        },
-        ins::DepositInsurance { amount },
-    )
-}
-
 fn withdraw_ix(fx: &Fx, admin: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction {
     ix(
         acc::WithdrawInsurance {
@@ -61,22 +47,22 @@ async fn anyone_funds_insurance_and_the_admin_withdraws_only_above_the_floor() {
 
     // Anyone deposits; nothing for nothing.
     fx.t.send(
-        &[deposit_ix(&fx, &a.owner.pubkey(), &a.tokens, 100 * USD)],
+        &[fx.deposit_insurance_ix(&a.owner.pubkey(), &a.tokens, 100 * USD)],
         &[&a.owner],
     )
     .await
     .unwrap();
     assert_eq!(fx.t.token_balance(&vault).await, 100 * USD);
-    let i = deposit_ix(&fx, &a.owner.pubkey(), &a.tokens, 0);
+    let i = fx.deposit_insurance_ix(&a.owner.pubkey(), &a.tokens, 0);
     fx.refused(&watched, &[i], &[&a.owner], Some(E::ZeroAmount))
         .await;
     // Someone else's tokens: the source must belong to the signer.
     let b = fx.trader(0).await;
-    let i = deposit_ix(&fx, &b.owner.pubkey(), &a.tokens, USD);
+    let i = fx.deposit_insurance_ix(&b.owner.pubkey(), &a.tokens, USD);
     fx.refused_code(&watched, &[i], &[&b.owner], A::ConstraintTokenOwner as u32)
         .await;
     // Another vault in the insurance vault's place.
-    let mut i = deposit_ix(&fx, &a.owner.pubkey(), &a.tokens, USD);
+    let mut i = fx.deposit_insurance_ix(&a.owner.pubkey(), &a.tokens, USD);
     i.accounts[3].pubkey = fx.vault;
     fx.refused(&watched, &[i], &[&a.owner], Some(E::WrongExchange))
         .await;

@@ -5,22 +5,9 @@
 
 use cfx_tests::futures::*;
 use compute_futures::error::FuturesError as E;
-use solana_sdk::instruction::{AccountMeta, Instruction};
+use solana_sdk::instruction::AccountMeta;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signer::Signer;
-
-fn liquidate_orders_ix(fx: &Fx, liquidator: &Pubkey, account: &Pubkey) -> Instruction {
-    ix(
-        compute_futures::accounts::LiquidateOrders {
-            liquidator: *liquidator,
-            account: *account,
-            market: fx.market.key,
-            index: fx.index,
-            book: fx.market.book,
-        },
-        compute_futures::instruction::LiquidateOrders {},
-    )
-}
 
 async fn maintenance(fx: &mut Fx, account: &Pubkey) -> i128 {
     let market = fx.market.key;
@@ -48,7 +35,7 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
 
     // Healthy: refused.
     assert!(maintenance(&mut fx, &a.account).await >= 0);
-    let i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     fx.refused(&w, &[i], &[&stranger], Some(E::NotLiquidatable))
         .await;
 
@@ -60,16 +47,16 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
 
     // Substituted accounts change nothing.
     let other = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
-    let mut i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let mut i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     i.accounts[4].pubkey = other.book;
     fx.refused(&w, &[i], &[&stranger], Some(E::WrongBookAccount))
         .await;
     // Another market of the exchange (same index): the book passed is not its book.
-    let mut i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let mut i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     i.accounts[2].pubkey = other.key;
     fx.refused(&w, &[i], &[&stranger], Some(E::WrongBookAccount))
         .await;
-    let mut i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let mut i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     i.accounts[3] = AccountMeta::new_readonly(b.account, false);
     fx.refused_code(
         &w,
@@ -78,7 +65,7 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
         anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32,
     )
     .await;
-    let mut i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let mut i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     i.accounts[0].is_signer = false;
     fx.refused_code(
         &w,
@@ -88,7 +75,7 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
     )
     .await;
     // The margin account repeated as the market.
-    let mut i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let mut i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     i.accounts[2] = AccountMeta::new_readonly(a.account, false);
     fx.refused_code(
         &w,
@@ -100,7 +87,7 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
     // A stale index: no liquidation on a price nobody vouches for any more.
     let now = fx.t.now().await;
     fx.t.set_time(now + 120).await;
-    let i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     fx.refused(&w, &[i], &[&stranger], Some(E::StaleOracle))
         .await;
     assert_err(
@@ -111,13 +98,13 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
     );
     fx.advance(1, INDEX_PRICE * 84 / 100).await;
     // A healthy account of the same market: refused.
-    let i = liquidate_orders_ix(&fx, &stranger.pubkey(), &b.account);
+    let i = fx.liquidate_orders_ix(&stranger.pubkey(), &b.account);
     fx.refused(&w, &[i], &[&stranger], Some(E::NotLiquidatable))
         .await;
 
     // Anyone takes a's orders off the book; its position is untouched.
     let before = fx.margin(&a.account).await;
-    let i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     fx.t.send(&[i], &[&stranger]).await.unwrap();
     let after = fx.margin(&a.account).await;
     assert!(after.orders.iter().all(|o| o.id() == 0));
@@ -132,7 +119,7 @@ async fn orders_of_an_account_below_maintenance_are_cancelled_by_anyone() {
     );
     // Nothing left to cancel: a second call does nothing.
     let snapshot = fx.t.snapshot(&w).await;
-    let i = liquidate_orders_ix(&fx, &stranger.pubkey(), &a.account);
+    let i = fx.liquidate_orders_ix(&stranger.pubkey(), &a.account);
     fx.t.send(&[i], &[&stranger]).await.unwrap();
     assert_eq!(fx.t.snapshot(&w).await, snapshot);
     fx.assert_solvent(&w).await;

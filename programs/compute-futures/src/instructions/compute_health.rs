@@ -19,6 +19,8 @@ pub struct HealthReport {
     pub initial: i128,
     pub withdraw: i128,
     pub maintenance: i128,
+    /// What a liquidation restores to zero (maintenance at the liquidation-end rate).
+    pub liquidation_end: i128,
     pub equity: i128,
 }
 
@@ -28,6 +30,7 @@ impl HealthReport {
             initial: cache.health(HealthKind::Initial)?,
             withdraw: cache.health(HealthKind::Withdraw)?,
             maintenance: cache.health(HealthKind::Maintenance)?,
+            liquidation_end: cache.health(HealthKind::LiquidationEnd)?,
             equity: cache.health(HealthKind::Equity)?,
         })
     }
@@ -43,7 +46,7 @@ pub fn compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -> Resul
     // natively (solana-program-test's processors) it goes through the syscall stubs instead.
     #[cfg(not(target_os = "solana"))]
     {
-        let mut data = Vec::with_capacity(64);
+        let mut data = Vec::with_capacity(80);
         report.serialize(&mut data)?;
         anchor_lang::compat::solana_sysvar::program_stubs::sol_set_return_data(&data);
     }

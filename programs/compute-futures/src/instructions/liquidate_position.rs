@@ -66,14 +66,8 @@ pub fn liquidate_position<'info>(
         !key_eq(&liq.owner, &acc.owner),
         FuturesError::SelfLiquidation
     );
-    let pos = acc
-        .find_position(&market_key)
-        .ok_or(FuturesError::NoPositionToLiquidate)?;
-    require!(
-        acc.positions[pos].orders == 0,
-        FuturesError::LiquidateOrdersFirst
-    );
-    // Fills of this account the crank has not applied yet: applied now.
+    // Fills of this account the crank has not applied yet: applied now (a filled order leaves
+    // the account with them).
     let fills_applied = {
         require_keys_eq!(
             *a.event_queue.owner,
@@ -88,6 +82,10 @@ pub fn liquidate_position<'info>(
         .find_position(&market_key)
         .filter(|p| acc.positions[*p].base_lots != 0)
         .ok_or(FuturesError::NoPositionToLiquidate)?;
+    require!(
+        acc.positions[pos].orders == 0,
+        FuturesError::LiquidateOrdersFirst
+    );
 
     let (mut cache, consumed) = {
         let known = [(&market_key, &*market, prices)];

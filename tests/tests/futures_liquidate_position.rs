@@ -1,0 +1,426 @@
+//! Liquidation proper and bad debt: a liquidator takes over lots of an account below maintenance
+//! at the penalty price (`liquidate_position`), exact to the unit; an account left with negative
+//! collateral is made whole by the insurance fund up to the market's cap and the rest is
+//! socialized over the opposite side, each position paying once (`resolve_bankruptcy`). The
+//! conservation identity is checked after every step, with bad debt outstanding too.
+#![allow(deprecated)]
+
+use cfx_risk::liquidation::{lots_to_liquidate, penalty_price, penalty_split};
+use cfx_risk::margin::HealthKind;
+use cfx_tests::futures::*;
+use compute_futures::error::FuturesError as E;
+use solana_sdk::instruction::AccountMeta;
+use solana_sdk::signer::Signer;
+
+/// a: long 40 lots at MID ($100 of notional) on $12, bought from b; k: a liquidator with $1,000.
+async fn long_on_thin_margin(fx: &mut Fx) -> (Trader, Trader, Trader) {
+    let a = fx.trader(12 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let k = fx.trader(1_000 * USD).await;
+    fx.place(&b, order(ASK, POST_ONLY, MID, 40)).await.unwrap();
+    fx.place(&a, order(BID, IOC, MID, 40)).await.unwrap();
+    fx.crank(&[b.account], &k.account, 8).await.unwrap();
+    (a, b, k)
+}
+
+#[tokio::test]
+async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_unit() {
+    let mut fx = Fx::new().await;
+    let (a, b, k) = long_on_thin_margin(&mut fx).await;
+    let market = fx.market.key;
+    let w = [a.account, b.account, k.account];
+    fx.assert_solvent(&w).await;
+
+    // Healthy: refused.
+    let i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::NotLiquidatable))
+        .await;
+
+    // a rests a bid; the index falls 16% and the mark follows to the edge of its band.
+    fx.place(&a, order(BID, POST_ONLY, MID - 500, 2))
+        .await
+        .unwrap();
+    fx.advance(30, INDEX_PRICE * 84 / 100).await;
+    let report = fx.compute_health(&a.account, &[market]).await.unwrap();
+    assert!(report.maintenance < 0, "{report:?}");
+    // Resting orders first.
+    let i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::LiquidateOrdersFirst))
+        .await;
+    let i = fx.liquidate_orders_ix(&k.owner.pubkey(), &a.account);
+    fx.t.send(&[i], &[&k.owner]).await.unwrap();
+
+    // Refusals, each changing nothing.
+    // A limit the penalty price does not meet (the liquidator buys a's long).
+    let i = fx.liquidate_position_ix(&k, &a.account, u64::MAX, 1).await;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::LiquidationPriceLimit))
+        .await;
+    // Liquidating oneself, and an account of one's own owner.
+    let i = fx
+        .liquidate_position_ix(&a, &a.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(&w, &[i], &[&a.owner], Some(E::SelfLiquidation))
+        .await;
+    let a2 = fx.second_account(&a, 1, 500 * USD).await;
+    let w2 = [a.account, b.account, k.account, a2.account];
+    let i = fx
+        .liquidate_position_ix(&a2, &a.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(&w2, &[i], &[&a.owner], Some(E::SelfLiquidation))
+        .await;
+    // A liquidator that would end below initial margin.
+    let poor = fx.trader(USD / 10).await;
+    let w3 = [a.account, b.account, k.account, a2.account, poor.account];
+    let i = fx
+        .liquidate_position_ix(&poor, &a.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(&w3, &[i], &[&poor.owner], Some(E::InsufficientMargin))
+        .await;
+    // Signed by someone who may not trade the liquidator's account.
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts[0].pubkey = b.owner.pubkey();
+    fx.refused(&w, &[i], &[&b.owner], Some(E::NotAuthorized))
+        .await;
+    // Substituted queue, index, market and account.
+    let other = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts[5].pubkey = other.queue;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::WrongBookAccount))
+        .await;
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts[4] = AccountMeta::new_readonly(b.account, false);
+    fx.refused_code(
+        &w,
+        &[i],
+        &[&k.owner],
+        anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32,
+    )
+    .await;
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts[3].pubkey = other.key;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::WrongBookAccount))
+        .await;
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts[3] = AccountMeta::new(a.account, false);
+    fx.refused_code(
+        &w,
+        &[i],
+        &[&k.owner],
+        anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32,
+    )
+    .await;
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts[2].pubkey = b.account;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::NotLiquidatable))
+        .await;
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts[0].is_signer = false;
+    fx.refused_code(
+        &w,
+        &[i],
+        &[],
+        anchor_lang::error::ErrorCode::AccountNotSigner as u32,
+    )
+    .await;
+    let i = fx.liquidate_position_ix(&k, &a.account, 0, u64::MAX).await;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::ZeroAmount)).await;
+    // A stale index.
+    let now = fx.t.now().await;
+    fx.t.set_time(now + 120).await;
+    let i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::StaleOracle))
+        .await;
+    fx.advance(1, INDEX_PRICE * 84 / 100).await;
+
+    // What the liquidation must do, computed off-chain by lib/risk from decoded accounts.
+    let cache = fx.off_chain_cache(&a.account, &[market]).await;
+    let prices = fx.prices_of(&market).await;
+    let m = fx.market_state().await;
+    let risk = cache.positions()[0];
+    let liq_end = cache.health(HealthKind::LiquidationEnd).unwrap();
+    assert!(liq_end < 0);
+    let price = penalty_price(prices.mark, m.liq_penalty_bps, true).unwrap();
+    let lots = lots_to_liquidate(&risk, liq_end, &m.liquidation_params(), price).unwrap();
+    assert!(lots > 0 && lots < 40, "a partial liquidation: {lots}");
+    let (insurance, reward) = penalty_split(
+        prices.mark,
+        price,
+        lots,
+        TICK_VALUE,
+        m.liq_insurance_share_bps,
+    )
+    .unwrap();
+    assert!(insurance > 0 && reward > insurance);
+    let (a_before, k_before) = (fx.margin(&a.account).await, fx.margin(&k.account).await);
+
+    // A cap below the computed size takes just that.
+    fx.liquidate_position(&k, &a.account, 3, u64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(fx.margin(&a.account).await.positions[0].base_lots, 37);
+    fx.assert_conserved(&w3).await;
+    // Then the rest of what is needed, with the liquidator's limit met exactly.
+    let cache = fx.off_chain_cache(&a.account, &[market]).await;
+    let rest = lots_to_liquidate(
+        &cache.positions()[0],
+        cache.health(HealthKind::LiquidationEnd).unwrap(),
+        &m.liquidation_params(),
+        price,
+    )
+    .unwrap();
+    assert_eq!(rest, lots - 3);
+    fx.liquidate_position(&k, &a.account, u64::MAX, price)
+        .await
+        .unwrap();
+    fx.assert_conserved(&w3).await;
+
+    let (a_after, k_after) = (fx.margin(&a.account).await, fx.margin(&k.account).await);
+    assert_eq!(a_after.positions[0].base_lots, 40 - lots as i64);
+    let kp = &k_after.positions[0];
+    assert_eq!(kp.market, market);
+    assert_eq!(kp.base_lots, lots as i64);
+    assert_eq!(
+        kp.entry_quote as u128,
+        price as u128 * lots as u128 * TICK_VALUE as u128
+    );
+    // The liquidator paid the insurance share (twice rounded up, once per call at most one
+    // unit more than once over all lots); the fund received exactly what it paid.
+    let (ins3, _) = penalty_split(prices.mark, price, 3, TICK_VALUE, 3_000).unwrap();
+    let (ins_rest, _) = penalty_split(prices.mark, price, lots - 3, TICK_VALUE, 3_000).unwrap();
+    assert_eq!(
+        k_before.collateral - k_after.collateral,
+        (ins3 + ins_rest) as i64
+    );
+    assert!(ins3 + ins_rest - insurance <= 1);
+    let m_after = fx.market_state().await;
+    assert_eq!(m_after.insurance_accrued, ins3 + ins_rest);
+    // a sold at the penalty price: realized exactly that against its entry.
+    let entry_closed = (MID * lots * TICK_VALUE) as i64;
+    assert_eq!(
+        a_after.collateral - a_before.collateral,
+        (price * lots * TICK_VALUE) as i64 - entry_closed
+    );
+    // Back at liquidation-end health, and no longer liquidatable.
+    let report = fx.compute_health(&a.account, &[market]).await.unwrap();
+    assert!(report.liquidation_end >= 0, "{report:?}");
+    assert!(report.maintenance >= 0);
+    let i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(&w, &[i], &[&k.owner], Some(E::NotLiquidatable))
+        .await;
+    // The insurance share moves to the insurance vault (anyone).
+    let vault_before = fx.t.token_balance(&fx.insurance_vault.clone()).await;
+    let i = fx.sweep_insurance_ix(&market);
+    fx.t.send(&[i], &[]).await.unwrap();
+    assert_eq!(
+        fx.t.token_balance(&fx.insurance_vault.clone()).await,
+        vault_before + ins3 + ins_rest
+    );
+    assert_eq!(fx.market_state().await.insurance_accrued, 0);
+    fx.assert_solvent(&w3).await;
+}
+
+#[tokio::test]
+async fn a_liquidation_applies_the_accounts_queued_fills_first() {
+    let mut fx = Fx::new().await;
+    let a = fx.trader(12 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let k = fx.trader(1_000 * USD).await;
+    let w = [a.account, b.account, k.account];
+    // a's bid is filled by b; the fill waits in the queue: a's account shows no position yet.
+    fx.place(&a, order(BID, POST_ONLY, MID, 40)).await.unwrap();
+    fx.place(&b, order(ASK, IOC, MID, 40)).await.unwrap();
+    assert_eq!(fx.queue_len().await, 1);
+    assert_eq!(fx.margin(&a.account).await.positions[0].base_lots, 0);
+    fx.advance(30, INDEX_PRICE * 84 / 100).await;
+    // The liquidation neither waits for the crank nor misses the position.
+    fx.liquidate_position(&k, &a.account, u64::MAX, u64::MAX)
+        .await
+        .unwrap();
+    let acc = fx.margin(&a.account).await;
+    assert!(acc.positions[0].base_lots > 0 && acc.positions[0].base_lots < 40);
+    assert_eq!(acc.positions[0].orders, 0);
+    assert!(acc.orders.iter().all(|o| o.id() == 0));
+    // The crank then only pays the event's reward: a's account is not even needed.
+    let k_before = fx.margin(&k.account).await.collateral;
+    fx.crank(&[], &k.account, 8).await.unwrap();
+    assert_eq!(fx.queue_len().await, 0);
+    assert_eq!(
+        fx.margin(&k.account).await.collateral - k_before,
+        default_fees().crank_reward as i64
+    );
+    assert_eq!(
+        fx.margin(&a.account).await.positions[0].base_lots,
+        acc.positions[0].base_lots
+    );
+    fx.assert_solvent(&w).await;
+}
+
+/// a liquidated whole after a 30% fall: its collateral ends negative (bankrupt).
+async fn bankrupt_long(fx: &mut Fx) -> (Trader, Trader, Trader) {
+    let (a, b, k) = long_on_thin_margin(fx).await;
+    fx.advance(30, INDEX_PRICE * 70 / 100).await;
+    fx.liquidate_position(&k, &a.account, u64::MAX, u64::MAX)
+        .await
+        .unwrap();
+    let acc = fx.margin(&a.account).await;
+    assert!(acc.positions.iter().all(|p| p.base_lots == 0));
+    assert!(acc.collateral < 0, "collateral {}", acc.collateral);
+    (a, b, k)
+}
+
+#[tokio::test]
+async fn a_bankruptcy_is_covered_by_the_insurance_fund_and_holds_withdrawals_until_then() {
+    let mut fx = Fx::new().await;
+    let (a, b, k) = bankrupt_long(&mut fx).await;
+    let market = fx.market.key;
+    let w = [a.account, b.account, k.account];
+    // Bad debt outstanding: the identity still holds exactly.
+    fx.assert_conserved(&w).await;
+    let m = fx.market_state().await;
+    assert_eq!(m.bankruptcies_open, 1);
+    let acc = fx.margin(&a.account).await;
+    assert_eq!(
+        (acc.debt_market, acc.debt_held, acc.debt_side),
+        (market, 1, 1)
+    );
+    // b holds a position in the market: its withdrawals wait for the resolution.
+    let i = fx.withdraw_ix(&b, &b.owner.pubkey(), USD);
+    fx.refused(&w, &[i], &[&b.owner], Some(E::BankruptcyUnresolved))
+        .await;
+    // Not bankrupt / wrong market: refused.
+    let i = fx.resolve_bankruptcy_ix(&b.account, &market);
+    fx.refused(&w, &[i], &[], Some(E::NotBankrupt)).await;
+    let other = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
+    let i = fx.resolve_bankruptcy_ix(&a.account, &other.key);
+    fx.refused(&w, &[i], &[], Some(E::WrongBankruptcyMarket))
+        .await;
+
+    // The fund holds enough: 100 USD in the vault, plus the penalty share in the market.
+    let depositor = fx.trader(0).await;
+    let i = fx.deposit_insurance_ix(&depositor.owner.pubkey(), &depositor.tokens, 100 * USD);
+    fx.t.send(&[i], &[&depositor.owner]).await.unwrap();
+    let loss = fx.margin(&a.account).await.collateral.unsigned_abs();
+    let accrued = m.insurance_accrued;
+    assert!(accrued > 0 && accrued < loss);
+    let i = fx.resolve_bankruptcy_ix(&a.account, &market);
+    fx.t.send(&[i], &[]).await.unwrap();
+    let m = fx.market_state().await;
+    assert_eq!(fx.margin(&a.account).await.collateral, 0);
+    assert_eq!(m.bankruptcies_open, 0);
+    assert_eq!(m.insurance_accrued, 0);
+    assert_eq!(m.insurance_drawn_total, loss);
+    assert_eq!(m.loss_outstanding, 0);
+    assert_eq!(
+        fx.t.token_balance(&fx.insurance_vault.clone()).await,
+        100 * USD - (loss - accrued)
+    );
+    // Resolved once: a second call is refused.
+    let i = fx.resolve_bankruptcy_ix(&a.account, &market);
+    fx.refused(&w, &[i], &[], Some(E::NotBankrupt)).await;
+    fx.assert_solvent(&w).await;
+    // b withdraws again.
+    fx.t.send(&[fx.withdraw_ix(&b, &b.owner.pubkey(), USD)], &[&b.owner])
+        .await
+        .unwrap();
+    fx.assert_solvent(&w).await;
+}
+
+#[tokio::test]
+async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pays_once() {
+    let mut fx = Fx::new().await;
+    // A market whose fund pays at most $0.10 a day.
+    let mut params = market_params(fx.market.expiry + 86_400);
+    params.insurance_cap = USD / 10;
+    fx.market = fx
+        .create_market_with(params, BOOK_CAPACITY, QUEUE_CAPACITY)
+        .await
+        .unwrap();
+    let market = fx.market.key;
+    let (a, b, k) = bankrupt_long(&mut fx).await;
+    let w = [a.account, b.account, k.account];
+    let loss = fx.margin(&a.account).await.collateral.unsigned_abs();
+    let accrued = fx.market_state().await.insurance_accrued;
+    let insurance = (USD / 10).min(accrued);
+    let socialized = loss - insurance;
+    let b_equity = fx
+        .compute_health(&b.account, &[market])
+        .await
+        .unwrap()
+        .equity;
+
+    let i = fx.resolve_bankruptcy_ix(&a.account, &market);
+    fx.t.send(&[i], &[]).await.unwrap();
+    fx.assert_conserved(&w).await;
+    let m = fx.market_state().await;
+    assert_eq!(m.insurance_drawn_total, insurance);
+    assert_eq!(m.socialized_total, socialized);
+    assert_eq!(m.loss_outstanding, socialized);
+    // The shorts carry it: b, short 40, the only short.
+    assert_eq!(m.short_interest, 40);
+    let owed = (40u128 * m.loss_index(false)).div_ceil(1_000_000_000) as u64;
+    assert!(owed >= socialized && owed - socialized <= 1);
+    assert_eq!(m.loss_index(true), 0);
+    // b's health counts what it owes before it pays.
+    let after = fx.compute_health(&b.account, &[market]).await.unwrap();
+    assert_eq!(after.equity, b_equity - owed as i128);
+    // k (long) owes nothing.
+    let k_cash = fx.margin(&k.account).await.collateral;
+
+    // b's next trade touches the position: it pays, exactly once.
+    let b_cash = fx.margin(&b.account).await.collateral;
+    let mark = fx.prices_of(&market).await.mark;
+    fx.place(&k, order(ASK, POST_ONLY, mark + 5, 2))
+        .await
+        .unwrap();
+    let fee_paid = |lots: u64, price: u64| (price * lots * TICK_VALUE * 10).div_ceil(10_000);
+    fx.place(&b, order(BID, IOC, mark + 5, 1)).await.unwrap();
+    let b_mid = fx.margin(&b.account).await;
+    // A buy of 1 lot closing part of the short realizes against its entry; what matters here
+    // is the loss paid: the collateral change less that realized PnL and the fee.
+    let realized_and_fee = b_mid.positions[0].realized_pnl
+        - fee_paid(1, mark + 5) as i64
+        - default_fees().crank_reward as i64;
+    assert_eq!(b_cash - b_mid.collateral + realized_and_fee, owed as i64);
+    let m = fx.market_state().await;
+    assert_eq!(m.loss_outstanding, 0);
+    // What the fund could not pay stays with it, plus the rounding of the shares.
+    assert_eq!(
+        m.insurance_accrued,
+        accrued - insurance + (owed - socialized)
+    );
+    // Touched again: nothing more.
+    fx.place(&b, order(BID, IOC, mark + 5, 1)).await.unwrap();
+    let b_end = fx.margin(&b.account).await;
+    let realized2 = b_end.positions[0].realized_pnl - b_mid.positions[0].realized_pnl;
+    assert_eq!(
+        b_mid.collateral - b_end.collateral,
+        -realized2 + fee_paid(1, mark + 5) as i64 + default_fees().crank_reward as i64
+    );
+    fx.crank(&[k.account], &k.account, 8).await.unwrap();
+    // k's long paid nothing: its collateral moved by the trades' fees and rewards only.
+    let k_end = fx.margin(&k.account).await;
+    assert!(k_end.collateral >= k_cash);
+    fx.assert_solvent(&w).await;
+}
