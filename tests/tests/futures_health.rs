@@ -6,7 +6,7 @@
 use cfx_tests::futures::*;
 use compute_futures::health::{DecodedRetriever, HealthCache};
 use compute_futures::instructions::HealthReport;
-use compute_futures::state::{MarginAccount, Market, PriceIndex};
+use compute_futures::state::{MarginAccount, Market};
 use solana_sdk::pubkey::Pubkey;
 
 fn decode<T: bytemuck::Pod>(data: &[u8]) -> T {

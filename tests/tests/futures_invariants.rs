@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use cfx_tests::futures::*;
 use compute_futures::instructions::OrderArgs;
 use compute_futures::instructions::SelfTradeMode;
+use solana_sdk::signer::Signer;
 
 struct Rng(u64);
 
@@ -187,4 +188,220 @@ async fn random_multi_trader_run_keeps_invariants() {
     };
     println!("{ok} orders placed; {two} traders hold both markets at the end");
     assert!(two > 0, "the run never exercised cross-market margin");
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Liquidates every account below maintenance (orders first, then each position), and resolves
+/// every bankrupt account. Returns (liquidations, bankruptcies resolved).
+async fn keeper_pass(
+    fx: &mut Fx,
+    markets: &[MarketFx],
+    traders: &[Trader],
+    keeper: &Trader,
+) -> (u64, u64) {
+    let (mut liquidations, mut resolved) = (0, 0);
+    let keys: Vec<_> = markets.iter().map(|m| m.key).collect();
+    for t in traders {
+        let held = fx.health_markets(&t.account, None).await;
+        if held.is_empty() {
+            continue;
+        }
+        let cache = fx.off_chain_cache(&t.account, &held).await;
+        if cache
+            .health(cfx_risk::margin::HealthKind::Maintenance)
+            .unwrap()
+            >= 0
+        {
+            continue;
+        }
+        for m in markets {
+            if !held.contains(&m.key) {
+                continue;
+            }
+            fx.market = *m;
+            let acc = fx.margin(&t.account).await;
+            let slot = acc.positions.iter().find(|p| p.market == m.key).unwrap();
+            if slot.orders > 0 {
+                let i = fx.liquidate_orders_ix(&keeper.owner.pubkey(), &t.account);
+                let _ = fx.t.send(&[i], &[&keeper.owner]).await;
+            }
+            let long = slot.base_lots > 0;
+            if slot.base_lots == 0 {
+                continue;
+            }
+            let limit = if long { u64::MAX } else { 0 };
+            if fx
+                .liquidate_position(keeper, &t.account, u64::MAX, limit)
+                .await
+                .is_ok()
+            {
+                liquidations += 1;
+            }
+        }
+    }
+    for t in traders {
+        let acc = fx.margin(&t.account).await;
+        if acc.collateral < 0 && acc.positions.iter().all(|p| p.market == Default::default()) {
+            let market = acc.debt_market;
+            assert!(keys.contains(&market), "bad debt attributed to no market");
+            let i = fx.resolve_bankruptcy_ix(&t.account, &market);
+            if fx.t.send(&[i], &[]).await.is_ok() {
+                resolved += 1;
+            }
+        }
+    }
+    (liquidations, resolved)
+}
+
+/// Seeded random run over two markets with index shocks of up to ±30%: orders, cancels,
+/// deposits, withdrawals, cranks, liquidations and bankruptcies; after every step (queues
+/// cranked empty) the conservation identity holds exactly, bad debt outstanding or not, and each
+/// market's lots sum to zero. `CFX_RUN_STEPS`, `CFX_RUN_ACCOUNTS` and `CFX_RUN_SEED` make it
+/// longer (docs/PERFORMANCE.md reports a 20,000-step run over 50 accounts).
+#[tokio::test]
+async fn random_run_with_liquidations_and_bankruptcies_conserves_every_unit() {
+    let steps = env_or("CFX_RUN_STEPS", 2_000);
+    let n = env_or("CFX_RUN_ACCOUNTS", 20) as usize;
+    let seed = env_or("CFX_RUN_SEED", 0x0b4d_deb7_u64);
+    let mut fx = Fx::new().await;
+    let mut params = market_params(fx.market.expiry);
+    params.max_position_lots = 20_000;
+    params.max_open_interest = 200_000;
+    params.expiry_ts += 2 * 86_400;
+    params.last_trade_ts += 2 * 86_400;
+    let first = fx
+        .create_market_with(params, BOOK_CAPACITY, QUEUE_CAPACITY)
+        .await
+        .unwrap();
+    // The second series' insurance pays at most $5 a day: past that, losses are socialized.
+    params.expiry_ts += 86_400;
+    params.last_trade_ts += 86_400;
+    params.insurance_cap = 5 * USD;
+    let second = fx
+        .create_market_with(params, BOOK_CAPACITY, QUEUE_CAPACITY)
+        .await
+        .unwrap();
+    let markets = [first, second];
+    let keeper = fx.trader(1_000_000 * USD).await;
+    let funder = fx.trader(0).await;
+    let i = fx.deposit_insurance_ix(&funder.owner.pubkey(), &funder.tokens, 50 * USD);
+    fx.t.send(&[i], &[&funder.owner]).await.unwrap();
+    let mut traders = Vec::new();
+    let mut rng = Rng(seed | 1);
+    for _ in 0..n {
+        let deposit = (10 + rng.below(60)) * USD;
+        traders.push(fx.trader(deposit).await);
+    }
+    let mut all: Vec<_> = traders.iter().map(|t| t.account).collect();
+    all.push(keeper.account);
+    let mut by_id = HashMap::new();
+    for a in &all {
+        by_id.insert(fx.margin(a).await.id, *a);
+    }
+    let mut index_price = INDEX_PRICE;
+    let (mut orders, mut liquidations, mut bankruptcies, mut shocks) = (0u64, 0u64, 0u64, 0u64);
+    for _ in 0..steps {
+        let who = rng.below(n as u64) as usize;
+        fx.market = markets[rng.below(2) as usize];
+        match rng.below(20) {
+            0..=11 => {
+                let tr = &traders[who];
+                let mark = fx.prices_of(&fx.market.key.clone()).await.mark;
+                let side = [BID, ASK][rng.below(2) as usize];
+                let ot = [LIMIT, POST_ONLY, IOC, MARKET][rng.below(4) as usize];
+                // Within the ±3% band around the mark.
+                let price = mark - mark * 280 / 10_000 + rng.below(mark * 560 / 10_000);
+                let mut o = order(side, ot, price, 1 + rng.below(150));
+                o.reduce_only = rng.below(10) == 0;
+                let others = fx.health_markets(&tr.account, Some(fx.market.key)).await;
+                let i = fx.place_ix_with(tr, o, &others);
+                if fx.t.send(&[i], &[&tr.owner]).await.is_ok() {
+                    orders += 1;
+                }
+            }
+            12 => {
+                let tr = &traders[who];
+                let i = ix(
+                    fx.cancel_accounts(tr),
+                    compute_futures::instruction::CancelAllOrders {},
+                );
+                fx.t.send(&[i], &[&tr.owner]).await.unwrap();
+            }
+            13 | 14 => {
+                // Mostly small moves; now and then a shock anywhere within ±30% of the start.
+                index_price = if rng.below(5) == 0 {
+                    shocks += 1;
+                    INDEX_PRICE * (70 + rng.below(61)) / 100
+                } else {
+                    index_price * (990 + rng.below(21)) / 1_000
+                };
+                fx.advance(1 + rng.below(60) as i64, index_price).await;
+            }
+            15 => {
+                let tr = &traders[who];
+                let amount = 1 + rng.below(30 * USD);
+                if rng.below(2) == 0 {
+                    fx.deposit(tr, amount).await.unwrap();
+                } else {
+                    let held = fx.health_markets(&tr.account, None).await;
+                    let i = fx.withdraw_ix_with(tr, amount, &held);
+                    let _ = fx.t.send(&[i], &[&tr.owner]).await;
+                }
+            }
+            _ => {
+                let (l, b) = keeper_pass(&mut fx, &markets, &traders, &keeper).await;
+                liquidations += l;
+                bankruptcies += b;
+            }
+        }
+        for m in markets {
+            fx.market = m;
+            while fx.queue_len().await > 0 {
+                // The makers of the queued events, at most 20 a transaction.
+                let mut makers: Vec<_> = Vec::new();
+                for id in fx.queue_owners().await {
+                    let a = by_id[&id];
+                    if !makers.contains(&a) && makers.len() < 20 {
+                        makers.push(a);
+                    }
+                }
+                fx.crank(&makers, &keeper.account, 64).await.unwrap();
+            }
+        }
+        fx.assert_conserved(&all).await;
+    }
+    // Wind down: liquidate and resolve until no account is left in bad debt.
+    fx.advance(1, index_price).await;
+    for _ in 0..4 {
+        let (l, b) = keeper_pass(&mut fx, &markets, &traders, &keeper).await;
+        liquidations += l;
+        bankruptcies += b;
+        fx.assert_conserved(&all).await;
+    }
+    let mut socialized = 0;
+    for m in markets {
+        socialized += fx.market_state_of(&m.key).await.socialized_total;
+    }
+    for t in &traders {
+        let acc = fx.margin(&t.account).await;
+        let flat = acc.positions.iter().all(|p| p.base_lots == 0);
+        assert!(
+            acc.collateral >= 0 || !flat,
+            "bad debt left unresolved: {}",
+            acc.collateral
+        );
+    }
+    println!(
+        "steps {steps}, accounts {n}, seed {seed:#x}: {orders} orders, {shocks} index shocks, \
+         {liquidations} liquidations, {bankruptcies} bankruptcies resolved, {socialized} native \
+         units socialized, conservation violations 0"
+    );
+    assert!(liquidations > 0, "the run never liquidated");
+    assert!(bankruptcies > 0, "the run never went bankrupt");
 }

@@ -162,6 +162,12 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
     let price = penalty_price(prices.mark, m.liq_penalty_bps, true).unwrap();
     let lots = lots_to_liquidate(&risk, liq_end, &m.liquidation_params(), price).unwrap();
     assert!(lots > 0 && lots < 40, "a partial liquidation: {lots}");
+    // The worked example of docs/compute-futures.md.
+    assert_eq!(
+        (prices.index, prices.mark, price, lots),
+        (21_000, 23_100, 22_523, 25)
+    );
+    assert_eq!(liq_end, -3_092_100);
     let (insurance, reward) = penalty_split(
         prices.mark,
         price,
@@ -170,7 +176,7 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
         m.liq_insurance_share_bps,
     )
     .unwrap();
-    assert!(insurance > 0 && reward > insurance);
+    assert_eq!((insurance, reward), (432_750, 1_009_750));
     let (a_before, k_before) = (fx.margin(&a.account).await, fx.margin(&k.account).await);
 
     // A cap below the computed size takes just that.
@@ -189,10 +195,16 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
     )
     .unwrap();
     assert_eq!(rest, lots - 3);
-    fx.liquidate_position(&k, &a.account, u64::MAX, price)
+    let cu = fx
+        .liquidate_position(&k, &a.account, u64::MAX, price)
         .await
         .unwrap();
     fx.assert_conserved(&w3).await;
+    // A one-series liquidation fits 20,000 CU on the SBF build (docs/PERFORMANCE.md).
+    println!("liquidate_position (one series, 22 lots): {cu} CU");
+    if cfx_tests::TestContext::sbf() {
+        assert!(cu <= 20_000, "liquidate_position used {cu} CU");
+    }
 
     let (a_after, k_after) = (fx.margin(&a.account).await, fx.margin(&k.account).await);
     assert_eq!(a_after.positions[0].base_lots, 40 - lots as i64);
@@ -325,7 +337,8 @@ async fn a_bankruptcy_is_covered_by_the_insurance_fund_and_holds_withdrawals_unt
     let accrued = m.insurance_accrued;
     assert!(accrued > 0 && accrued < loss);
     let i = fx.resolve_bankruptcy_ix(&a.account, &market);
-    fx.t.send(&[i], &[]).await.unwrap();
+    let cu = fx.t.send(&[i], &[]).await.unwrap();
+    println!("resolve_bankruptcy (insurance from the vault): {cu} CU");
     let m = fx.market_state().await;
     assert_eq!(fx.margin(&a.account).await.collateral, 0);
     assert_eq!(m.bankruptcies_open, 0);
@@ -364,6 +377,11 @@ async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pay
     let accrued = fx.market_state().await.insurance_accrued;
     let insurance = (USD / 10).min(accrued);
     let socialized = loss - insurance;
+    // The worked example of docs/compute-futures.md.
+    assert_eq!(
+        (loss, accrued, socialized),
+        (13_024_100, 577_200, 12_924_100)
+    );
     let b_equity = fx
         .compute_health(&b.account, &[market])
         .await
