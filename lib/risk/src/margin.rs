@@ -161,6 +161,7 @@ impl PositionRisk {
 
     /// The price the position's PnL is valued at: the mark, or for initial and withdraw health
     /// the worse of mark and index for this position (lower for a long, higher for a short).
+    #[inline(always)]
     pub fn valuation_price(&self, kind: HealthKind) -> u64 {
         if self.index == 0 || !matches!(kind, HealthKind::Initial | HealthKind::Withdraw) {
             return self.mark;
@@ -189,9 +190,14 @@ impl PositionRisk {
 
     /// This position's contribution to health.
     pub fn health(&self, kind: HealthKind) -> Result<i128, RiskError> {
-        self.weighted_pnl(kind)?
+        let h = self
+            .weighted_pnl(kind)?
             .checked_sub(to_i128(self.requirement(kind)?)?)
-            .and_then(|h| h.checked_sub(self.loss_owed as i128))
+            .ok_or(RiskError::Overflow)?;
+        if self.loss_owed == 0 {
+            return Ok(h);
+        }
+        h.checked_sub(self.loss_owed as i128)
             .ok_or(RiskError::Overflow)
     }
 }

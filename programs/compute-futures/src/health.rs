@@ -2,7 +2,7 @@
 //! markets a margin account trades in.
 
 use anchor_lang::prelude::*;
-use cfx_risk::margin::{HealthKind, MarginParams, PositionRisk};
+use cfx_risk::margin::{HealthKind, PositionRisk};
 use cfx_risk::mark::mark_price;
 use cfx_risk::math::mul_div_floor;
 
@@ -50,36 +50,17 @@ pub fn mark_ticks(market: &Market, index: &PriceIndex, now: i64) -> Result<u64> 
     Ok(prices(market, index, now)?.mark)
 }
 
-/// What health needs of one market: its prices (ticks), how its positions are margined, and the
-/// socialized-loss indexes its positions may owe against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MarketMark {
-    pub prices: Prices,
-    pub tick_value: u64,
-    pub params: MarginParams,
-    /// Loss index of longs and of shorts.
-    pub loss_index: [u128; 2],
-}
-
-impl MarketMark {
-    #[inline(always)]
-    pub fn of(market: &Market, prices: Prices) -> Self {
-        MarketMark {
-            prices,
-            tick_value: market.tick_value,
-            params: market.margin_params(),
-            loss_index: [market.loss_index(true), market.loss_index(false)],
-        }
-    }
-}
-
-/// Where health finds the market (and index, for the mark) of each position. The chain reads them
-/// from instruction accounts (`ViewRetriever`), a client from accounts it decoded
+/// Where health finds the market (and index, for the prices) of each position. The chain reads
+/// them from instruction accounts (`ViewRetriever`), a client from accounts it decoded
 /// (`DecodedRetriever`); `HealthCache` computes the same numbers from either.
 pub trait MarketRetriever {
-    /// The market of the account's next position in use, whose market key is `market`; called
-    /// once per position, in slot order.
-    fn next_market(&mut self, account: &MarginAccount, market: &Pubkey) -> Result<MarketMark>;
+    /// What margin needs to know about the account's next position in use (`slot`), with its
+    /// market's prices and parameters; called once per position, in slot order.
+    fn next_position(
+        &mut self,
+        account: &MarginAccount,
+        slot: &PositionSlot,
+    ) -> Result<PositionRisk>;
 }
 
 /// The chain's retriever: markets the instruction already holds (`known`, with their marks), then
@@ -123,13 +104,18 @@ impl<'a, 'k> ViewRetriever<'a, 'k> {
 
 impl MarketRetriever for ViewRetriever<'_, '_> {
     #[inline(always)]
-    fn next_market(&mut self, account: &MarginAccount, key: &Pubkey) -> Result<MarketMark> {
+    fn next_position(
+        &mut self,
+        account: &MarginAccount,
+        slot: &PositionSlot,
+    ) -> Result<PositionRisk> {
+        let key = &slot.market;
         if let Some((_, m, p)) = self.known.iter().find(|(k, _, _)| key_eq(k, key)) {
             require!(
                 !self.refuse_open_bankruptcy || m.bankruptcies_open == 0,
                 FuturesError::BankruptcyUnresolved
             );
-            return Ok(MarketMark::of(m, *p));
+            return Ok(position_risk(slot, m, *p));
         }
         let (Some(mi), Some(ii)) = (
             self.remaining.get(self.next),
@@ -153,7 +139,11 @@ impl MarketRetriever for ViewRetriever<'_, '_> {
             FuturesError::BankruptcyUnresolved
         );
         let index = unsafe { ii.load::<PriceIndex>()? };
-        Ok(MarketMark::of(market, prices(market, index, self.now)?))
+        Ok(position_risk(
+            slot,
+            market,
+            prices(market, index, self.now)?,
+        ))
     }
 }
 
@@ -165,7 +155,12 @@ pub struct DecodedRetriever<'a> {
 }
 
 impl MarketRetriever for DecodedRetriever<'_> {
-    fn next_market(&mut self, account: &MarginAccount, key: &Pubkey) -> Result<MarketMark> {
+    fn next_position(
+        &mut self,
+        account: &MarginAccount,
+        slot: &PositionSlot,
+    ) -> Result<PositionRisk> {
+        let key = &slot.market;
         let (_, market) = self
             .markets
             .iter()
@@ -180,24 +175,35 @@ impl MarketRetriever for DecodedRetriever<'_> {
             .iter()
             .find(|(k, _)| *k == market.index)
             .ok_or(FuturesError::WrongIndex)?;
-        Ok(MarketMark::of(market, prices(market, index, self.now)?))
+        Ok(position_risk(
+            slot,
+            market,
+            prices(market, index, self.now)?,
+        ))
     }
 }
 
-/// What margin needs to know about one position, with its market's mark and parameters.
+/// What margin needs to know about one position, with its market's prices and parameters and
+/// the socialized loss it owes there.
 #[inline(always)]
-pub fn position_risk(slot: &PositionSlot, m: MarketMark) -> PositionRisk {
+pub fn position_risk(slot: &PositionSlot, market: &Market, prices: Prices) -> PositionRisk {
+    let side = (slot.base_lots < 0) as usize;
     PositionRisk {
         position: slot.position(),
         bid_lots: slot.bid_lots,
         ask_lots: slot.ask_lots,
         bid_price_max: slot.bid_price_max,
         ask_price_min: slot.ask_price_min,
-        mark: m.prices.mark,
-        index: m.prices.index,
-        loss_owed: slot.loss_owed(m.loss_index[(slot.base_lots < 0) as usize]),
-        tick_value: m.tick_value,
-        params: m.params,
+        mark: prices.mark,
+        index: prices.index,
+        // Nearly always paid up: two words compared.
+        loss_owed: if !market.has_socialized_losses() || slot.paid_up(&market.loss_index[side]) {
+            0
+        } else {
+            slot.loss_owed(market.loss_index(side == 0))
+        },
+        tick_value: market.tick_value,
+        params: market.margin_params(),
     }
 }
 
@@ -215,7 +221,7 @@ pub fn health_with(
         if is_default(&slot.market) {
             continue;
         }
-        let risk = position_risk(slot, retriever.next_market(account, &slot.market)?);
+        let risk = retriever.next_position(account, slot)?;
         // The same fold as `HealthCache::health`, one position at a time.
         health =
             cfx_risk::margin::account_health(health, [&risk], kind).map_err(FuturesError::from)?;
@@ -248,7 +254,6 @@ pub struct HealthCache {
     positions: [PositionRisk; MAX_POSITIONS],
     /// The account's position slot of each entry.
     slots: [u8; MAX_POSITIONS],
-    markets: [MarketMark; MAX_POSITIONS],
 }
 
 impl HealthCache {
@@ -258,24 +263,26 @@ impl HealthCache {
             len: 0,
             positions: [PositionRisk::default(); MAX_POSITIONS],
             slots: [0; MAX_POSITIONS],
-            markets: [MarketMark {
-                prices: Prices { mark: 0, index: 0 },
-                tick_value: 0,
-                params: MarginParams::default(),
-                loss_index: [0; 2],
-            }; MAX_POSITIONS],
         };
         for (i, slot) in account.positions.iter().enumerate() {
             if is_default(&slot.market) {
                 continue;
             }
-            let m = retriever.next_market(account, &slot.market)?;
-            cache.positions[cache.len] = position_risk(slot, m);
+            cache.positions[cache.len] = retriever.next_position(account, slot)?;
             cache.slots[cache.len] = i as u8;
-            cache.markets[cache.len] = m;
             cache.len += 1;
         }
         Ok(cache)
+    }
+
+    /// `new` on the heap: the cache is ≈ 1.7 KB, and instructions that keep it while doing more
+    /// (liquidation) must stay within the SBF target's 4 KB stack frames.
+    #[inline(never)]
+    pub fn new_boxed(
+        account: &MarginAccount,
+        retriever: &mut impl MarketRetriever,
+    ) -> Result<Box<Self>> {
+        Ok(Box::new(Self::new(account, retriever)?))
     }
 
     /// The entry of the account's position slot `slot`, if in use.
@@ -285,11 +292,18 @@ impl HealthCache {
             .position(|s| *s as usize == slot)
     }
 
-    /// Takes `account`'s current collateral and position `slot` again, after it changed.
-    pub fn refresh(&mut self, account: &MarginAccount, slot: usize) {
+    /// Takes `account`'s current collateral and position `slot` (in `market`, at `prices`)
+    /// again, after it changed.
+    pub fn refresh(
+        &mut self,
+        account: &MarginAccount,
+        slot: usize,
+        market: &Market,
+        prices: Prices,
+    ) {
         self.collateral = account.collateral;
         if let Some(i) = self.entry_of(slot) {
-            self.positions[i] = position_risk(&account.positions[slot], self.markets[i]);
+            self.positions[i] = position_risk(&account.positions[slot], market, prices);
         }
     }
 

@@ -36,6 +36,7 @@ pub struct ConsumeEvents<'info> {
 /// cancelled meanwhile, a position slot it freed), so no maker can stall the queue. The crank
 /// applies events in queue order; a liquidation applies the fills of the account it liquidates
 /// ahead of the crank (`apply_queued_fills`).
+#[inline(always)]
 pub fn apply(
     acc: &mut MarginAccount,
     account_key: &Pubkey,
@@ -61,7 +62,7 @@ pub fn apply(
                     buy,
                     lots: f.lots,
                     value: n,
-                    charges: 0,
+                    charges: fee as i128,
                 },
             )?;
             if buy {
@@ -69,13 +70,14 @@ pub fn apply(
                 market.on_maker_buy_applied(f.lots)?;
             }
             // A fee is charged from what the maker has: any part beyond its collateral would be
-            // bad debt, not a fee the exchange could sweep. A rebate is always paid.
-            let fee = if fee > 0 {
-                fee.min(acc.collateral.max(0))
-            } else {
-                fee
-            };
-            acc.credit(-(fee as i128))?;
+            // bad debt, not a fee the exchange could sweep, so it is handed back. A rebate is
+            // always paid.
+            let mut fee = fee;
+            if fee > 0 && acc.collateral < 0 {
+                let uncovered = (fee as u64).min(acc.collateral.unsigned_abs()) as i64;
+                acc.credit(uncovered as i128)?;
+                fee -= uncovered;
+            }
             market.on_maker_fee(fee)?;
             let maker_side = if buy { 0 } else { 1 };
             acc.release_lots(pos, maker_side, f.maker_order_id, f.lots, f.maker_out);

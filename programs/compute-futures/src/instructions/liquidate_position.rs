@@ -90,7 +90,7 @@ pub fn liquidate_position<'info>(
     let (mut cache, consumed) = {
         let known = [(&market_key, &*market, prices)];
         let mut retriever = ViewRetriever::new(&known, &remaining, now);
-        let cache = HealthCache::new(&acc, &mut retriever)?;
+        let cache = HealthCache::new_boxed(&acc, &mut retriever)?;
         (cache, retriever.consumed())
     };
     let maintenance_before = cache.health(HealthKind::Maintenance)?;
@@ -150,7 +150,7 @@ pub fn liquidate_position<'info>(
         FuturesError::PositionLimit
     );
 
-    cache.refresh(&acc, pos);
+    cache.refresh(&acc, pos, &market, prices);
     let maintenance_after = cache.health(HealthKind::Maintenance)?;
     // lib/risk guarantees it (the penalty is below the maintenance rate); kept as a backstop.
     require!(

@@ -47,6 +47,13 @@ impl PositionSlot {
         }
     }
 
+    /// Whether the position paid up to `index` (a market's raw loss index of its side): word by
+    /// word, since an array comparison may become a byte-wise `memcmp` on SBF.
+    #[inline(always)]
+    pub fn paid_up(&self, index: &[u64; 2]) -> bool {
+        self.loss_paid[0] == index[0] && self.loss_paid[1] == index[1]
+    }
+
     pub fn loss_paid(&self) -> u128 {
         ((self.loss_paid[1] as u128) << 64) | self.loss_paid[0] as u128
     }
@@ -237,7 +244,7 @@ impl MarginAccount {
     /// (`apply_fill`), the market's interest counters follow, and the position starts owing from
     /// the current index of its side. A fill that leaves collateral negative attributes the loss
     /// to this market (`debt_market`) unless a liquidation already fixed it.
-    #[inline]
+    #[inline(always)]
     pub fn trade(
         &mut self,
         account_key: &Pubkey,
@@ -245,24 +252,49 @@ impl MarginAccount {
         market: &mut Market,
         f: Fill,
     ) -> Result<FillApplied> {
-        self.pay_socialized_loss(account_key, pos, market)?;
+        // Nearly every market never socializes a loss: then no position owes or records any.
+        if !market.has_socialized_losses() {
+            let fill = self.apply_fill(pos, f.buy, f.lots, f.value, f.charges)?;
+            market.on_position_change(&fill)?;
+            if self.collateral < 0 && self.debt_held == 0 {
+                self.note_debt(pos, f.buy);
+            }
+            return Ok(fill);
+        }
+        let side_before = self.positions[pos].base_lots.signum();
+        // Owes nothing unless its side's index moved since it last paid.
+        if side_before != 0
+            && !self.positions[pos].paid_up(&market.loss_index[(side_before < 0) as usize])
+        {
+            self.pay_socialized_loss(account_key, pos, market)?;
+        }
         let fill = self.apply_fill(pos, f.buy, f.lots, f.value, f.charges)?;
         market.on_position_change(&fill)?;
         let slot = &mut self.positions[pos];
-        if slot.base_lots != 0 {
-            slot.set_loss_paid(market.loss_index(slot.base_lots > 0));
+        let side_after = slot.base_lots.signum();
+        if side_after != side_before && side_after != 0 {
+            // Opened or flipped: owes from the current index of its new side.
+            let index = &market.loss_index[(side_after < 0) as usize];
+            slot.loss_paid = [index[0], index[1]];
         }
         if self.collateral < 0 && self.debt_held == 0 {
-            self.debt_market = self.positions[pos].market;
-            // The losing position was short when this fill bought: longs carry the loss.
-            self.debt_side = if f.buy { 0 } else { 1 };
+            self.note_debt(pos, f.buy);
         }
         Ok(fill)
     }
 
-    /// Position `pos` pays the socialized loss it owes in `market` (nothing, usually: one
-    /// comparison). Collateral may go negative paying it, like any loss.
-    #[inline]
+    /// A fill (a buy if `buy`) in position `pos` left collateral negative: the loss belongs to
+    /// that market, carried by the side opposite the losing position.
+    #[inline(never)]
+    fn note_debt(&mut self, pos: usize, buy: bool) {
+        self.debt_market = self.positions[pos].market;
+        // The losing position was short when this fill bought: longs carry the loss.
+        self.debt_side = if buy { 0 } else { 1 };
+    }
+
+    /// Position `pos` pays the socialized loss it owes in `market`. Collateral may go negative
+    /// paying it, like any loss. Rare: out of line, off the trading path's hot code.
+    #[inline(never)]
     pub fn pay_socialized_loss(
         &mut self,
         account_key: &Pubkey,

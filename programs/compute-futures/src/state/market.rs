@@ -138,17 +138,28 @@ impl Market {
     /// follow.
     #[inline]
     pub fn on_position_change(&mut self, fill: &FillApplied) -> Result<()> {
-        self.open_interest = self
-            .open_interest
-            .checked_add(fill.long_after)
-            .and_then(|v| v.checked_sub(fill.long_before))
-            .ok_or(FuturesError::Overflow)?;
-        self.short_interest = self
-            .short_interest
-            .checked_add(fill.short_after)
-            .and_then(|v| v.checked_sub(fill.short_before))
-            .ok_or(FuturesError::Overflow)?;
+        if fill.long_after != fill.long_before {
+            self.open_interest = self
+                .open_interest
+                .checked_add(fill.long_after)
+                .and_then(|v| v.checked_sub(fill.long_before))
+                .ok_or(FuturesError::Overflow)?;
+        }
+        if fill.short_after != fill.short_before {
+            self.short_interest = self
+                .short_interest
+                .checked_add(fill.short_after)
+                .and_then(|v| v.checked_sub(fill.short_before))
+                .ok_or(FuturesError::Overflow)?;
+        }
         Ok(())
+    }
+
+    /// Whether a loss was ever socialized here (either side's index above zero).
+    #[inline(always)]
+    pub fn has_socialized_losses(&self) -> bool {
+        let li = &self.loss_index;
+        (li[0][0] | li[0][1] | li[1][0] | li[1][1]) != 0
     }
 
     /// The socialized-loss index of longs (`long`) or shorts.
