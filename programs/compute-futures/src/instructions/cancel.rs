@@ -133,7 +133,7 @@ pub fn cancel_views(views: &[AccountView], target: Target) -> Result<()> {
             );
         }
     }
-    acc.release_idle_positions();
+    acc.release_idle_in(market_key);
     Ok(())
 }
 

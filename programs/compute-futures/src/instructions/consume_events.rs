@@ -104,7 +104,7 @@ pub fn apply(
             });
         }
     }
-    acc.release_idle_positions();
+    acc.release_if_idle(pos);
     Ok(())
 }
 

@@ -49,7 +49,7 @@ pub fn liquidate_orders<'info>(ctx: Context<'info, LiquidateOrders<'info>>) -> R
     let mut data = a.book.try_borrow_mut_data()?;
     let mut book = load_book(&mut data, &market_key)?;
     let cancelled = cancel_all_in(&mut acc, &account_key, &market_key, &mut book)?;
-    acc.release_idle_positions();
+    acc.release_idle_in(&market_key);
     crate::events::emit(&OrdersLiquidated {
         account: account_key,
         market: market_key,

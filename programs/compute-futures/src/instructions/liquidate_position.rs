@@ -169,7 +169,7 @@ pub fn liquidate_position<'info>(
             .checked_add(1)
             .ok_or(FuturesError::Overflow)?;
     }
-    acc.release_idle_positions();
+    acc.release_if_idle(pos);
     let collateral_after = acc.collateral;
     drop(acc);
 
@@ -180,7 +180,7 @@ pub fn liquidate_position<'info>(
         HealthKind::Initial,
     )?;
     require!(h >= 0, FuturesError::InsufficientMargin);
-    liq.release_idle_positions();
+    liq.release_if_idle(lpos);
 
     crate::events::emit(&PositionLiquidated {
         account: account_key,

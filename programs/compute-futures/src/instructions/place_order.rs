@@ -367,7 +367,11 @@ fn settle_taker(
             );
         }
         rebates = charges.rebates;
-        let vwap = (out.filled_quote / out.filled_lots as u128) as u64;
+        // In u64 when it fits (always, in practice): a u128 division is a library call on SBF.
+        let vwap = match u64::try_from(out.filled_quote) {
+            Ok(q) => q / out.filled_lots,
+            Err(_) => (out.filled_quote / out.filled_lots as u128) as u64,
+        };
         t.market.last_trade_price = vwap;
         t.market.volume_lots = t.market.volume_lots.saturating_add(out.filled_lots);
     } else if crank > 0 {

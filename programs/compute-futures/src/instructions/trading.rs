@@ -176,7 +176,7 @@ pub fn with_trader<R>(
     };
     let r = f(&mut t, &mut book, &mut queue)?;
     crate::probe!("placed");
-    t.account.release_idle_positions();
+    t.account.release_idle_in(t.market_key);
     crate::probe!("released");
     check_margin(&t, a.remaining, maintenance_before)?;
     crate::probe!("margin");

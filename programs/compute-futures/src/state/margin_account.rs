@@ -362,6 +362,24 @@ impl MarginAccount {
         Ok(i)
     }
 
+    /// Frees position slot `pos` if nothing is left in it. Only the slot an instruction changed
+    /// can have become idle (every instruction frees its own), so this is all a trade, a cancel
+    /// or a crank event needs.
+    #[inline(always)]
+    pub fn release_if_idle(&mut self, pos: usize) {
+        if self.positions[pos].is_idle() {
+            self.positions[pos] = PositionSlot::default();
+        }
+    }
+
+    /// Frees the slot of `market` if nothing is left in it.
+    #[inline(always)]
+    pub fn release_idle_in(&mut self, market: &Pubkey) {
+        if let Some(pos) = self.find_position(market) {
+            self.release_if_idle(pos);
+        }
+    }
+
     /// Frees position slots with nothing in them.
     pub fn release_idle_positions(&mut self) {
         for p in self.positions.iter_mut() {

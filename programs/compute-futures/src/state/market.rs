@@ -155,11 +155,11 @@ impl Market {
         Ok(())
     }
 
-    /// Whether a loss was ever socialized here (either side's index above zero).
+    /// Whether a loss was ever socialized here: exactly when either side's index is above zero
+    /// (`socialize_loss` never spreads a zero loss, and the total only grows). One word read.
     #[inline(always)]
     pub fn has_socialized_losses(&self) -> bool {
-        let li = &self.loss_index;
-        (li[0][0] | li[0][1] | li[1][0] | li[1][1]) != 0
+        self.socialized_total != 0
     }
 
     /// The socialized-loss index of longs (`long`) or shorts.
@@ -177,6 +177,9 @@ impl Market {
         } else {
             self.short_interest
         };
+        if loss == 0 {
+            return Ok(());
+        }
         require!(lots > 0, FuturesError::NoPositionsToSocialize);
         let mut side = SocializedLoss {
             index: self.loss_index(longs),
