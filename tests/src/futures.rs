@@ -370,7 +370,18 @@ impl Fx {
         self.t
             .mint_tokens(&spl_token_id(), &self.mint, &tokens, 1_000_000 * USD)
             .await;
-        let account = self.margin_pda(&owner.pubkey(), 0);
+        self.margin_account(owner, tokens, 0, deposit).await
+    }
+
+    /// Margin account `number` of `owner` (paying from `tokens`), holding `deposit`.
+    pub async fn margin_account(
+        &mut self,
+        owner: Keypair,
+        tokens: Pubkey,
+        number: u16,
+        deposit: u64,
+    ) -> Trader {
+        let account = self.margin_pda(&owner.pubkey(), number);
         let i = ix(
             acc::CreateMarginAccount {
                 owner: owner.pubkey(),
@@ -378,7 +389,7 @@ impl Fx {
                 account,
                 system_program: anchor_lang::system_program::ID,
             },
-            ins::CreateMarginAccount { number: 0 },
+            ins::CreateMarginAccount { number },
         );
         self.t
             .send(&[i], &[&owner])
@@ -838,30 +849,8 @@ impl Fx {
 
     /// Another margin account (`number`) of `tr`'s owner, holding `deposit`.
     pub async fn second_account(&mut self, tr: &Trader, number: u16, deposit: u64) -> Trader {
-        let owner = tr.owner.insecure_clone();
-        let account = self.margin_pda(&owner.pubkey(), number);
-        let i = ix(
-            acc::CreateMarginAccount {
-                owner: owner.pubkey(),
-                exchange: self.exchange,
-                account,
-                system_program: anchor_lang::system_program::ID,
-            },
-            ins::CreateMarginAccount { number },
-        );
-        self.t
-            .send(&[i], &[&owner])
+        self.margin_account(tr.owner.insecure_clone(), tr.tokens, number, deposit)
             .await
-            .expect("create margin account");
-        let t = Trader {
-            owner,
-            account,
-            tokens: tr.tokens,
-        };
-        if deposit > 0 {
-            self.deposit(&t, deposit).await.expect("deposit");
-        }
-        t
     }
 }
 

@@ -442,3 +442,132 @@ async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pay
     assert!(k_end.collateral >= k_cash);
     fx.assert_solvent(&w).await;
 }
+
+#[tokio::test]
+async fn a_cross_series_liquidation_counts_both_markets_and_stops_at_liquidation_end() {
+    let mut fx = Fx::new().await;
+    let first = fx.market;
+    let second = fx.create_market(first.expiry + 86_400).await.unwrap();
+    let a = fx.trader(15 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let k = fx.trader(1_000 * USD).await;
+    let w = [a.account, b.account, k.account];
+    // a: long 40 in the first series, short 12 in the second (a partial hedge).
+    fx.place(&b, order(ASK, POST_ONLY, MID, 40)).await.unwrap();
+    fx.place(&a, order(BID, IOC, MID, 40)).await.unwrap();
+    fx.crank(&[b.account], &k.account, 8).await.unwrap();
+    fx.market = second;
+    let i = fx.place_ix_with(&b, order(BID, POST_ONLY, MID, 12), &[first.key]);
+    fx.t.send(&[i], &[&b.owner]).await.unwrap();
+    let i = fx.place_ix_with(&a, order(ASK, IOC, MID, 12), &[first.key]);
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    fx.crank(&[b.account], &k.account, 8).await.unwrap();
+    fx.assert_solvent(&w).await;
+
+    // The index falls 20%: the short gains what the long loses on 12 of its 40 lots.
+    fx.advance(30, INDEX_PRICE * 80 / 100).await;
+    let both = [first.key, second.key];
+    let report = fx.compute_health(&a.account, &both).await.unwrap();
+    assert!(report.maintenance < 0, "{report:?}");
+    // Health needs the other series: without its accounts the liquidation is refused.
+    fx.market = first;
+    let mut i = fx
+        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
+        .await;
+    i.accounts.truncate(6);
+    fx.refused(&w, &[i], &[&k.owner], Some(E::MissingHealthAccounts))
+        .await;
+
+    // What the liquidation takes, from both markets' decoded accounts.
+    let cache = fx.off_chain_cache(&a.account, &both).await;
+    let m = fx.market_state().await;
+    let mark = fx.prices_of(&first.key).await.mark;
+    let price = penalty_price(mark, m.liq_penalty_bps, true).unwrap();
+    let entry = cache.entry_of(0).unwrap();
+    let lots = lots_to_liquidate(
+        &cache.positions()[entry],
+        cache.health(HealthKind::LiquidationEnd).unwrap(),
+        &m.liquidation_params(),
+        price,
+    )
+    .unwrap();
+    assert!(lots > 0 && lots < 40, "{lots}");
+    fx.liquidate_position(&k, &a.account, u64::MAX, u64::MAX)
+        .await
+        .unwrap();
+    fx.assert_conserved(&w).await;
+    let acc = fx.margin(&a.account).await;
+    assert_eq!(acc.positions[0].base_lots, 40 - lots as i64);
+    assert_eq!(acc.positions[1].base_lots, -12);
+    let after = fx.compute_health(&a.account, &both).await.unwrap();
+    assert!(after.liquidation_end >= 0, "{after:?}");
+    // Off-chain and on-chain agree after the liquidation too.
+    let cache = fx.off_chain_cache(&a.account, &both).await;
+    assert_eq!(
+        cache.health(HealthKind::LiquidationEnd).unwrap(),
+        after.liquidation_end
+    );
+    fx.assert_solvent(&w).await;
+}
+
+#[tokio::test]
+async fn a_maker_fee_on_negative_collateral_is_bad_debt_not_a_fee() {
+    let mut fx = Fx::new().await;
+    // Makers pay 5 bps here.
+    let admin = fx.admin.insecure_clone();
+    let mut fees = default_fees();
+    fees.maker_fee_bps = 5;
+    let i = ix(
+        compute_futures::accounts::UpdateExchange {
+            admin: admin.pubkey(),
+            exchange: fx.exchange,
+        },
+        compute_futures::instruction::UpdateExchange {
+            fees: Some(fees),
+            paused: None,
+        },
+    );
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+    let first = fx.market;
+    let second = fx.create_market(first.expiry + 86_400).await.unwrap();
+    let (a, b, k) = long_on_thin_margin(&mut fx).await;
+    let w = [a.account, b.account, k.account];
+    // a's one-lot ask in the second series is filled; the crank has not applied it yet.
+    fx.market = second;
+    let i = fx.place_ix_with(&a, order(ASK, POST_ONLY, MID, 1), &[first.key]);
+    fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    let i = fx.place_ix_with(&b, order(BID, IOC, MID, 1), &[first.key]);
+    fx.t.send(&[i], &[&b.owner]).await.unwrap();
+    assert_eq!(fx.queue_len().await, 1);
+
+    // The index falls 30%: a is liquidated whole in the first series and ends bankrupt.
+    fx.advance(30, INDEX_PRICE * 70 / 100).await;
+    fx.market = first;
+    fx.liquidate_position(&k, &a.account, u64::MAX, u64::MAX)
+        .await
+        .unwrap();
+    let before = fx.margin(&a.account).await;
+    assert!(before.collateral < 0);
+    assert_eq!(before.debt_held, 1);
+    // The crank applies a's fill in the second series: its 5 bps fee cannot be paid and is not
+    // counted as a fee.
+    fx.market = second;
+    let fees_before = fx.market_state().await.fees_accrued;
+    fx.crank(&[a.account], &k.account, 8).await.unwrap();
+    let after = fx.margin(&a.account).await;
+    assert_eq!(after.collateral, before.collateral);
+    assert_eq!(after.positions[1].base_lots, -1);
+    assert_eq!(fx.market_state().await.fees_accrued, fees_before);
+    assert_eq!((after.debt_market, after.debt_held), (first.key, 1));
+    fx.assert_conserved(&w).await;
+    // Its last position goes (whole: below the dust size), then the bankruptcy is resolved.
+    fx.liquidate_position(&k, &a.account, u64::MAX, 0)
+        .await
+        .unwrap();
+    assert!(fx.margin(&a.account).await.is_bankrupt());
+    let i = fx.resolve_bankruptcy_ix(&a.account, &first.key);
+    fx.t.send(&[i], &[]).await.unwrap();
+    assert_eq!(fx.margin(&a.account).await.collateral, 0);
+    assert_eq!(fx.market_state_of(&first.key).await.bankruptcies_open, 0);
+    fx.assert_solvent(&w).await;
+}

@@ -149,20 +149,14 @@ pub struct SweepFees<'info> {
 
 pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let amount = {
-        let mut m = a.market.load_mut()?;
-        let amount = m.fees_accrued;
-        require!(amount > 0, FuturesError::ZeroAmount);
-        m.fees_accrued = 0;
-        amount
-    };
-    pay_from_vault(
+    let amount = sweep_counter(
         &a.exchange,
+        &a.market,
         &a.token_program,
         &a.collateral_mint,
         &a.vault,
         &a.fee_vault,
-        amount,
+        |m| &mut m.fees_accrued,
     )?;
     crate::events::emit(&crate::events::FeesSwept {
         exchange: a.exchange.key(),
@@ -170,6 +164,29 @@ pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
         amount,
     });
     Ok(())
+}
+
+/// Moves what one of `market`'s counters holds (`counter`: fees, insurance receipts) out of the
+/// collateral vault to `to`, and zeroes the counter. Refused when it holds nothing.
+pub fn sweep_counter<'info>(
+    exchange: &AccountLoader<'info, Exchange>,
+    market: &AccountLoader<'info, Market>,
+    token_program: &Interface<'info, TokenInterface>,
+    mint: &InterfaceAccount<'info, Mint>,
+    vault: &InterfaceAccount<'info, TokenAccount>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    counter: impl FnOnce(&mut Market) -> &mut u64,
+) -> Result<u64> {
+    let amount = {
+        let mut m = market.load_mut()?;
+        let c = counter(&mut m);
+        let amount = *c;
+        require!(amount > 0, FuturesError::ZeroAmount);
+        *c = 0;
+        amount
+    };
+    pay_from_vault(exchange, token_program, mint, vault, to, amount)?;
+    Ok(amount)
 }
 
 /// Moves `amount` of the collateral mint out of one of the exchange's vaults (`from`) to `to`,

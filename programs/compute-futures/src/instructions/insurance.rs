@@ -5,7 +5,7 @@ use anchor_spl::token_interface::{
 
 use crate::error::FuturesError;
 use crate::events::{InsuranceDeposited, InsuranceFloorSet, InsuranceWithdrawn};
-use crate::instructions::collateral::pay_from_vault;
+use crate::instructions::collateral::{pay_from_vault, sweep_counter};
 use crate::state::{Exchange, Market};
 
 /// Anyone adds collateral to the exchange's insurance fund (its insurance vault), which covers
@@ -128,20 +128,14 @@ pub struct SweepInsurance<'info> {
 
 pub fn sweep_insurance(ctx: Context<SweepInsurance>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let amount = {
-        let mut m = a.market.load_mut()?;
-        let amount = m.insurance_accrued;
-        require!(amount > 0, FuturesError::ZeroAmount);
-        m.insurance_accrued = 0;
-        amount
-    };
-    pay_from_vault(
+    let amount = sweep_counter(
         &a.exchange,
+        &a.market,
         &a.token_program,
         &a.collateral_mint,
         &a.vault,
         &a.insurance_vault,
-        amount,
+        |m| &mut m.insurance_accrued,
     )?;
     a.insurance_vault.reload()?;
     crate::events::emit(&InsuranceDeposited {
