@@ -52,7 +52,8 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
     fx.refused(&w, &[i], &[&k.owner], Some(E::LiquidateOrdersFirst))
         .await;
     let i = fx.liquidate_orders_ix(&k.owner.pubkey(), &a.account);
-    fx.t.send(&[i], &[&k.owner]).await.unwrap();
+    let cu = fx.t.send(&[i], &[&k.owner]).await.unwrap();
+    println!("liquidate_orders (one order): {cu} CU");
 
     // Refusals, each changing nothing.
     // A limit the penalty price does not meet (the liquidator buys a's long).
@@ -244,7 +245,8 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
     // The insurance share moves to the insurance vault (anyone).
     let vault_before = fx.t.token_balance(&fx.insurance_vault.clone()).await;
     let i = fx.sweep_insurance_ix(&market);
-    fx.t.send(&[i], &[]).await.unwrap();
+    let cu = fx.t.send(&[i], &[]).await.unwrap();
+    println!("sweep_insurance: {cu} CU");
     assert_eq!(
         fx.t.token_balance(&fx.insurance_vault.clone()).await,
         vault_before + ins3 + ins_rest
@@ -389,7 +391,8 @@ async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pay
         .equity;
 
     let i = fx.resolve_bankruptcy_ix(&a.account, &market);
-    fx.t.send(&[i], &[]).await.unwrap();
+    let cu = fx.t.send(&[i], &[]).await.unwrap();
+    println!("resolve_bankruptcy (insurance from the market, the rest socialized): {cu} CU");
     fx.assert_conserved(&w).await;
     let m = fx.market_state().await;
     assert_eq!(m.insurance_drawn_total, insurance);
