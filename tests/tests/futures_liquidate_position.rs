@@ -8,9 +8,26 @@
 use cfx_risk::liquidation::{lots_to_liquidate, penalty_price, penalty_split};
 use cfx_risk::margin::HealthKind;
 use cfx_tests::futures::*;
+use cfx_tests::TestContext;
 use compute_futures::error::FuturesError as E;
 use solana_sdk::instruction::AccountMeta;
 use solana_sdk::signer::Signer;
+
+/// Prints an instruction's compute units and, on the SBF pass, adds them to the CU summary
+/// `scripts/test.sh` prints (`CFX_CU_DIR`).
+fn report_cu(label: &str, cu: u64) {
+    println!("{label}: {cu} CU");
+    if let (true, Some(dir)) = (TestContext::sbf(), std::env::var_os("CFX_CU_DIR")) {
+        use std::io::Write;
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(std::path::Path::new(&dir).join("liquidation.md"))
+            .unwrap();
+        writeln!(f, "| {label} | {cu} |").unwrap();
+    }
+}
 
 /// a: long 40 lots at MID ($100 of notional) on $12, bought from b; k: a liquidator with $1,000.
 async fn long_on_thin_margin(fx: &mut Fx) -> (Trader, Trader, Trader) {
@@ -53,7 +70,7 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
         .await;
     let i = fx.liquidate_orders_ix(&k.owner.pubkey(), &a.account);
     let cu = fx.t.send(&[i], &[&k.owner]).await.unwrap();
-    println!("liquidate_orders (one order): {cu} CU");
+    report_cu("liquidate_orders (one order)", cu);
 
     // Refusals, each changing nothing.
     // A limit the penalty price does not meet (the liquidator buys a's long).
@@ -202,7 +219,7 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
         .unwrap();
     fx.assert_conserved(&w3).await;
     // A one-series liquidation fits 20,000 CU on the SBF build (docs/PERFORMANCE.md).
-    println!("liquidate_position (one series, 22 lots): {cu} CU");
+    report_cu("liquidate_position (one series, 22 lots)", cu);
     if cfx_tests::TestContext::sbf() {
         assert!(cu <= 20_000, "liquidate_position used {cu} CU");
     }
@@ -246,7 +263,7 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
     let vault_before = fx.t.token_balance(&fx.insurance_vault.clone()).await;
     let i = fx.sweep_insurance_ix(&market);
     let cu = fx.t.send(&[i], &[]).await.unwrap();
-    println!("sweep_insurance: {cu} CU");
+    report_cu("sweep_insurance", cu);
     assert_eq!(
         fx.t.token_balance(&fx.insurance_vault.clone()).await,
         vault_before + ins3 + ins_rest
@@ -340,7 +357,7 @@ async fn a_bankruptcy_is_covered_by_the_insurance_fund_and_holds_withdrawals_unt
     assert!(accrued > 0 && accrued < loss);
     let i = fx.resolve_bankruptcy_ix(&a.account, &market);
     let cu = fx.t.send(&[i], &[]).await.unwrap();
-    println!("resolve_bankruptcy (insurance from the vault): {cu} CU");
+    report_cu("resolve_bankruptcy (insurance from the vault)", cu);
     let m = fx.market_state().await;
     assert_eq!(fx.margin(&a.account).await.collateral, 0);
     assert_eq!(m.bankruptcies_open, 0);
@@ -392,7 +409,10 @@ async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pay
 
     let i = fx.resolve_bankruptcy_ix(&a.account, &market);
     let cu = fx.t.send(&[i], &[]).await.unwrap();
-    println!("resolve_bankruptcy (insurance from the market, the rest socialized): {cu} CU");
+    report_cu(
+        "resolve_bankruptcy (insurance from the market, the rest socialized)",
+        cu,
+    );
     fx.assert_conserved(&w).await;
     let m = fx.market_state().await;
     assert_eq!(m.insurance_drawn_total, insurance);
