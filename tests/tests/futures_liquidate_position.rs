@@ -594,3 +594,31 @@ async fn a_maker_fee_on_negative_collateral_is_bad_debt_not_a_fee() {
     assert_eq!(fx.market_state_of(&first.key).await.bankruptcies_open, 0);
     fx.assert_solvent(&w).await;
 }
+
+#[tokio::test]
+async fn a_bankruptcy_paid_back_by_its_owner_only_lifts_the_withdrawal_hold() {
+    let mut fx = Fx::new().await;
+    let (a, b, k) = bankrupt_long(&mut fx).await;
+    let market = fx.market.key;
+    let w = [a.account, b.account, k.account];
+    let debt = fx.margin(&a.account).await.collateral.unsigned_abs();
+    // The owner covers the debt: no one should be able to keep the market's withdrawals held.
+    fx.deposit(&a, debt).await.unwrap();
+    assert_eq!(fx.margin(&a.account).await.collateral, 0);
+    let i = fx.withdraw_ix(&b, &b.owner.pubkey(), USD);
+    fx.refused(&w, &[i], &[&b.owner], Some(E::BankruptcyUnresolved))
+        .await;
+    // Anyone lifts the hold; nothing is drawn or socialized.
+    let i = fx.resolve_bankruptcy_ix(&a.account, &market);
+    fx.t.send(&[i], &[]).await.unwrap();
+    let m = fx.market_state().await;
+    assert_eq!(m.bankruptcies_open, 0);
+    assert_eq!((m.insurance_drawn_total, m.socialized_total), (0, 0));
+    assert_eq!(fx.margin(&a.account).await.debt_held, 0);
+    let i = fx.resolve_bankruptcy_ix(&a.account, &market);
+    fx.refused(&w, &[i], &[], Some(E::NotBankrupt)).await;
+    fx.t.send(&[fx.withdraw_ix(&b, &b.owner.pubkey(), USD)], &[&b.owner])
+        .await
+        .unwrap();
+    fx.assert_solvent(&w).await;
+}

@@ -12,6 +12,9 @@ use crate::state::{Exchange, MarginAccount, Market};
 /// lots of the side opposite the losing position (the market's loss index), which each position
 /// pays when next touched. The loss belongs to the market recorded on the account
 /// (`debt_market`): the fill that left it negative, or the liquidation that found it bankrupt.
+/// An account a liquidation found bankrupt whose collateral is no longer negative (its owner
+/// deposited) has nothing to cover: this only lifts the market's withdrawal hold, so no one can
+/// keep it on.
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
@@ -29,6 +32,18 @@ pub struct ResolveBankruptcy<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+/// The account no longer holds its market's withdrawals.
+fn release_hold(acc: &mut MarginAccount, m: &mut Market) -> Result<()> {
+    if acc.debt_held != 0 {
+        m.bankruptcies_open = m
+            .bankruptcies_open
+            .checked_sub(1)
+            .ok_or(FuturesError::Overflow)?;
+        acc.debt_held = 0;
+    }
+    Ok(())
+}
+
 pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &ctx.accounts;
@@ -36,45 +51,60 @@ pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     let (from_vault, event) = {
         let mut acc = a.account.load_mut()?;
         acc.release_idle_positions();
-        require!(acc.is_bankrupt(), FuturesError::NotBankrupt);
+        require!(
+            acc.is_bankrupt() || (acc.debt_held != 0 && acc.collateral >= 0),
+            FuturesError::NotBankrupt
+        );
         require_keys_eq!(
             acc.debt_market,
             market_key,
             FuturesError::WrongBankruptcyMarket
         );
         let mut m = a.market.load_mut()?;
-        let loss = acc.collateral.unsigned_abs();
-        let room = m.insurance_room(now).min(loss);
-        let from_accrued = room.min(m.insurance_accrued);
-        let from_vault = (room - from_accrued).min(a.insurance_vault.amount);
-        let insurance = from_accrued + from_vault;
-        let socialized = loss - insurance;
-        let longs = acc.debt_side == 0;
-        if socialized > 0 {
-            m.socialize_loss(socialized, longs)?;
+        // Paid back (a deposit) since a liquidation found it bankrupt: nothing to cover, and
+        // the market's withdrawals need not wait for it any more.
+        if acc.collateral >= 0 {
+            release_hold(&mut acc, &mut m)?;
+            acc.debt_market = Pubkey::default();
+            (
+                0,
+                BankruptcyResolved {
+                    account: account_key,
+                    market: market_key,
+                    insurance: 0,
+                    socialized: 0,
+                    side: acc.debt_side,
+                    loss_index: 0,
+                },
+            )
+        } else {
+            let loss = acc.collateral.unsigned_abs();
+            let room = m.insurance_room(now).min(loss);
+            let from_accrued = room.min(m.insurance_accrued);
+            let from_vault = (room - from_accrued).min(a.insurance_vault.amount);
+            let insurance = from_accrued + from_vault;
+            let socialized = loss - insurance;
+            let longs = acc.debt_side == 0;
+            if socialized > 0 {
+                m.socialize_loss(socialized, longs)?;
+            }
+            m.insurance_accrued -= from_accrued;
+            m.on_insurance_drawn(insurance)?;
+            acc.collateral = 0;
+            release_hold(&mut acc, &mut m)?;
+            acc.debt_market = Pubkey::default();
+            (
+                from_vault,
+                BankruptcyResolved {
+                    account: account_key,
+                    market: market_key,
+                    insurance,
+                    socialized,
+                    side: !longs as u8,
+                    loss_index: m.loss_index(longs),
+                },
+            )
         }
-        m.insurance_accrued -= from_accrued;
-        m.on_insurance_drawn(insurance)?;
-        acc.collateral = 0;
-        if acc.debt_held != 0 {
-            m.bankruptcies_open = m
-                .bankruptcies_open
-                .checked_sub(1)
-                .ok_or(FuturesError::Overflow)?;
-            acc.debt_held = 0;
-        }
-        acc.debt_market = Pubkey::default();
-        (
-            from_vault,
-            BankruptcyResolved {
-                account: account_key,
-                market: market_key,
-                insurance,
-                socialized,
-                side: !longs as u8,
-                loss_index: m.loss_index(longs),
-            },
-        )
     };
     if from_vault > 0 {
         pay_from_vault(
