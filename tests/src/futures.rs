@@ -769,6 +769,22 @@ impl Fx {
         self.t.send(&[i], &[&liquidator.owner]).await
     }
 
+    /// `resolve_bankruptcy_ix` with the health accounts of the account's positions (lifting a
+    /// hold on an account that still holds positions).
+    pub async fn resolve_bankruptcy_ix_with_health(
+        &mut self,
+        account: &Pubkey,
+        market: &Pubkey,
+    ) -> Instruction {
+        let mut i = self.resolve_bankruptcy_ix(account, market);
+        for m in self.health_markets(account, None).await {
+            i.accounts.push(AccountMeta::new_readonly(m, false));
+            i.accounts
+                .push(AccountMeta::new_readonly(self.index, false));
+        }
+        i
+    }
+
     pub fn resolve_bankruptcy_ix(&self, account: &Pubkey, market: &Pubkey) -> Instruction {
         ix(
             acc::ResolveBankruptcy {

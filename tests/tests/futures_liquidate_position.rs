@@ -608,6 +608,16 @@ async fn a_bankruptcy_paid_back_by_its_owner_only_lifts_the_withdrawal_hold() {
     let i = fx.withdraw_ix(&b, &b.owner.pubkey(), USD);
     fx.refused(&w, &[i], &[&b.owner], Some(E::BankruptcyUnresolved))
         .await;
+    // Nor can the owner close the account with the hold on.
+    let i = ix(
+        compute_futures::accounts::CloseMarginAccount {
+            owner: a.owner.pubkey(),
+            account: a.account,
+        },
+        compute_futures::instruction::CloseMarginAccount {},
+    );
+    fx.refused(&w, &[i], &[&a.owner], Some(E::BankruptcyUnresolved))
+        .await;
     // Anyone lifts the hold; nothing is drawn or socialized.
     let i = fx.resolve_bankruptcy_ix(&a.account, &market);
     fx.t.send(&[i], &[]).await.unwrap();
@@ -620,5 +630,77 @@ async fn a_bankruptcy_paid_back_by_its_owner_only_lifts_the_withdrawal_hold() {
     fx.t.send(&[fx.withdraw_ix(&b, &b.owner.pubkey(), USD)], &[&b.owner])
         .await
         .unwrap();
+    fx.assert_solvent(&w).await;
+}
+
+#[tokio::test]
+async fn a_hold_on_an_account_whose_equity_recovered_is_lifted_by_anyone() {
+    let mut fx = Fx::new().await;
+    let (a, b, k) = long_on_thin_margin(&mut fx).await;
+    let market = fx.market.key;
+    let w = [a.account, b.account, k.account];
+    // A 30% fall; a liquidator takes only 5 lots: a keeps 35 with negative equity.
+    fx.advance(30, INDEX_PRICE * 70 / 100).await;
+    fx.liquidate_position(&k, &a.account, 5, u64::MAX)
+        .await
+        .unwrap();
+    let acc = fx.margin(&a.account).await;
+    assert_eq!((acc.positions[0].base_lots, acc.debt_held), (35, 1));
+    assert_eq!(fx.market_state().await.bankruptcies_open, 1);
+    // Not bankrupt yet, and its equity is negative: the hold stays.
+    let i = fx
+        .resolve_bankruptcy_ix_with_health(&a.account, &market)
+        .await;
+    fx.refused(&w, &[i], &[], Some(E::NotBankrupt)).await;
+    // The index recovers: a's equity is positive again (collateral alone is still not), and
+    // anyone lifts the hold, so the owner cannot keep the market's withdrawals frozen.
+    fx.advance(30, INDEX_PRICE).await;
+    assert!(
+        fx.compute_health(&a.account, &[market])
+            .await
+            .unwrap()
+            .equity
+            > 0
+    );
+    let i = fx
+        .resolve_bankruptcy_ix_with_health(&a.account, &market)
+        .await;
+    fx.t.send(&[i], &[]).await.unwrap();
+    assert_eq!(fx.market_state().await.bankruptcies_open, 0);
+    assert_eq!(fx.margin(&a.account).await.debt_held, 0);
+    fx.t.send(&[fx.withdraw_ix(&b, &b.owner.pubkey(), USD)], &[&b.owner])
+        .await
+        .unwrap();
+    fx.assert_conserved(&w).await;
+}
+
+#[tokio::test]
+async fn an_order_out_waiting_for_the_crank_does_not_block_a_liquidation() {
+    let mut fx = Fx::new().await;
+    let (a, b, k) = long_on_thin_margin(&mut fx).await;
+    let w = [a.account, b.account, k.account];
+    // a rests an ask, then crosses it itself with self-trade prevention cancelling the resting
+    // order: the out waits in the queue and a's order slot with it.
+    fx.place(&a, order(ASK, POST_ONLY, MID + 100, 2))
+        .await
+        .unwrap();
+    let mut o = order(BID, IOC, MID + 100, 2);
+    o.self_trade = compute_futures::instructions::SelfTradeMode::CancelResting;
+    fx.place(&a, o).await.unwrap();
+    assert_eq!(fx.queue_len().await, 1);
+    assert_eq!(fx.margin(&a.account).await.positions[0].orders, 1);
+    fx.advance(30, INDEX_PRICE * 84 / 100).await;
+    // liquidate_orders finds nothing on the book to cancel; the liquidation applies the out.
+    let i = fx.liquidate_orders_ix(&k.owner.pubkey(), &a.account);
+    fx.t.send(&[i], &[&k.owner]).await.unwrap();
+    fx.liquidate_position(&k, &a.account, u64::MAX, u64::MAX)
+        .await
+        .unwrap();
+    let acc = fx.margin(&a.account).await;
+    assert_eq!(acc.positions[0].orders, 0);
+    assert!(acc.positions[0].base_lots < 40);
+    // The crank pays the out's reward (its taker paid it) without a's account.
+    fx.crank(&[], &k.account, 8).await.unwrap();
+    assert_eq!(fx.queue_len().await, 0);
     fx.assert_solvent(&w).await;
 }

@@ -74,7 +74,7 @@ pub trait EventSink {
 pub const EVENT_FILL: u8 = 1;
 pub const EVENT_OUT: u8 = 2;
 const FLAG_DONE: u8 = 1;
-const FLAG_MAKER_APPLIED: u8 = 2;
+const FLAG_OWNER_APPLIED: u8 = 2;
 
 /// Fixed-size encoding of a [`BookEvent`] (64 bytes).
 #[repr(C)]
@@ -137,15 +137,16 @@ impl EventRecord {
         }
     }
 
-    /// Whether the maker's side of this fill was already applied by someone other than the crank
-    /// (a liquidation that could not wait for it): the crank then only pays the event's reward.
-    pub fn maker_applied(&self) -> bool {
-        self.flags & FLAG_MAKER_APPLIED != 0
+    /// Whether this event was already applied to its owner (the maker of a fill, the owner of an
+    /// out) by someone other than the crank (a liquidation that could not wait for it): the
+    /// crank then only pays the event's reward.
+    pub fn owner_applied(&self) -> bool {
+        self.flags & FLAG_OWNER_APPLIED != 0
     }
 
-    /// Marks the maker's side of this fill as applied (see [`EventRecord::maker_applied`]).
-    pub fn set_maker_applied(&mut self) {
-        self.flags |= FLAG_MAKER_APPLIED;
+    /// Marks the event as applied to its owner (see [`EventRecord::owner_applied`]).
+    pub fn set_owner_applied(&mut self) {
+        self.flags |= FLAG_OWNER_APPLIED;
     }
 
     /// Decodes the record; `None` for a malformed one.
@@ -364,11 +365,11 @@ mod tests {
             closed: true,
         });
         assert_eq!(EventRecord::encode(&o, 3).decode(), Some(o));
-        // Marking a fill's maker side applied keeps what it decodes to.
+        // Marking an event applied to its owner keeps what it decodes to.
         let mut r = EventRecord::encode(&f, 0);
-        assert!(!r.maker_applied());
-        r.set_maker_applied();
-        assert!(r.maker_applied());
+        assert!(!r.owner_applied());
+        r.set_owner_applied();
+        assert!(r.owner_applied());
         assert_eq!(r.decode(), Some(f));
         let mut bad = EventRecord::encode(&o, 3);
         bad.kind = 9;

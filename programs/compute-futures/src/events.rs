@@ -203,8 +203,8 @@ pub struct PositionLiquidated {
     /// The penalty against the mark (quote native units) and the insurance fund's share of it.
     pub penalty: u64,
     pub insurance_share: u64,
-    /// Queued fills of the liquidated account applied first.
-    pub fills_applied: u32,
+    /// Queued events of the liquidated account (fills, outs) applied first.
+    pub events_applied: u32,
     /// Maintenance health of the liquidated account before and after.
     pub maintenance_before: i128,
     pub maintenance_after: i128,

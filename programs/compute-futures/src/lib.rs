@@ -145,8 +145,10 @@ pub mod compute_futures {
     }
 
     /// Anyone makes a bankrupt account (no positions, negative collateral) whole from the
-    /// insurance fund up to the market's cap, socializing the rest over the opposite side.
-    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    /// insurance fund up to the market's cap, socializing the rest over the opposite side; or
+    /// lifts the withdrawal hold of one whose equity is back at zero or above (remaining
+    /// accounts: (market, index) of each of its positions).
+    pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         instructions::resolve_bankruptcy(ctx)
     }
 

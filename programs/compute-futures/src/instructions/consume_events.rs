@@ -35,7 +35,7 @@ pub struct ConsumeEvents<'info> {
 /// Applies one event to its maker. Never fails for a reason the maker could cause (an order it
 /// cancelled meanwhile, a position slot it freed), so no maker can stall the queue. The crank
 /// applies events in queue order; a liquidation applies the fills of the account it liquidates
-/// ahead of the crank (`apply_queued_fills`).
+/// ahead of the crank (`apply_queued_events`).
 #[inline(always)]
 pub fn apply(
     acc: &mut MarginAccount,
@@ -174,9 +174,12 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         };
         let event = rec.decode().ok_or(FuturesError::WrongBookAccount)?;
         let (low, paid) = decode_tag(rec.tag);
-        if rec.maker_applied() {
-            // A liquidation applied this fill to its maker already: only its reward is left.
-            reward += paid as u64;
+        if rec.owner_applied() {
+            // A liquidation applied this event to its owner already: only the reward its taker
+            // paid into the pool is left (an expired order's owner paid the liquidator then).
+            if !(matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS) {
+                reward += paid as u64;
+            }
             queue.pop();
             consumed += 1;
             continue;
@@ -222,30 +225,37 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
     Ok(())
 }
 
-/// Applies, ahead of the crank, every fill in `queue` whose maker is `acc` and that is not applied
-/// yet, and marks it applied so the crank only pays its reward. Bounded by the queue's
-/// capacity. Returns how many fills it applied.
-pub fn apply_queued_fills(
+/// Applies, ahead of the crank, every event in `queue` whose owner is `acc` (its fills as maker,
+/// its orders' outs) and that is not applied yet, and marks it applied so the crank only pays its
+/// reward. For the out of an expired order the owner pays the crank reward now, from what it has.
+/// Bounded by the queue's capacity. Returns how many events it applied and the rewards the owner
+/// paid (the caller credits whoever did the work).
+pub fn apply_queued_events(
     acc: &mut MarginAccount,
     account_key: &Pubkey,
     market_key: &Pubkey,
     market: &mut Market,
     queue: &mut cfx_book::EventQueue,
-) -> Result<u32> {
-    let mut applied = 0u32;
+) -> Result<(u32, u64)> {
+    let (mut applied, mut owner_paid) = (0u32, 0u64);
     for i in 0..queue.len() {
         let Some(rec) = queue.get_mut(i) else { break };
-        if rec.kind != cfx_book::EVENT_FILL || rec.owner != acc.id || rec.maker_applied() {
+        if rec.owner != acc.id || rec.owner_applied() {
             continue;
         }
         let event = rec.decode().ok_or(FuturesError::WrongBookAccount)?;
-        let (low, _) = decode_tag(rec.tag);
+        let (low, paid) = decode_tag(rec.tag);
         let seq = rec.seq_num;
-        rec.set_maker_applied();
+        rec.set_owner_applied();
         apply(acc, account_key, market_key, market, &event, low, seq)?;
+        if matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS {
+            let take = (paid as i64).min(acc.collateral.max(0));
+            acc.collateral -= take;
+            owner_paid += take as u64;
+        }
         applied += 1;
     }
-    Ok(applied)
+    Ok((applied, owner_paid))
 }
 
 /// Reached only when the entrypoint's fast path is bypassed: the same handler over views.

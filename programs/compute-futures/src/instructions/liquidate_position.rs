@@ -6,7 +6,7 @@ use cfx_risk::math::notional;
 use crate::error::FuturesError;
 use crate::events::PositionLiquidated;
 use crate::health::{health_with, prices, HealthCache, ViewRetriever};
-use crate::instructions::consume_events::apply_queued_fills;
+use crate::instructions::consume_events::apply_queued_events;
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
 use crate::state::{Fill, MarginAccount, Market, PriceIndex};
@@ -66,9 +66,9 @@ pub fn liquidate_position<'info>(
         !key_eq(&liq.owner, &acc.owner),
         FuturesError::SelfLiquidation
     );
-    // Fills of this account the crank has not applied yet: applied now (a filled order leaves
-    // the account with them).
-    let fills_applied = {
+    // Events of this account the crank has not applied yet (its fills, its orders' outs):
+    // applied now, so they neither hide the account nor keep an order slot alive.
+    let (events_applied, owner_paid) = {
         require_keys_eq!(
             *a.event_queue.owner,
             crate::ID,
@@ -76,8 +76,10 @@ pub fn liquidate_position<'info>(
         );
         let mut data = a.event_queue.try_borrow_mut_data()?;
         let mut queue = load_queue(&mut data, &market_key)?;
-        apply_queued_fills(&mut acc, &account_key, &market_key, &mut market, &mut queue)?
+        apply_queued_events(&mut acc, &account_key, &market_key, &mut market, &mut queue)?
     };
+    // The crank rewards an expired order's owner paid: the liquidator did the crank's work.
+    liq.credit(owner_paid as i128)?;
     let pos = acc
         .find_position(&market_key)
         .filter(|p| acc.positions[*p].base_lots != 0)
@@ -190,7 +192,7 @@ pub fn liquidate_position<'info>(
         price,
         penalty: insurance.saturating_add(liquidator_share),
         insurance_share: insurance,
-        fills_applied,
+        events_applied,
         maintenance_before,
         maintenance_after,
         collateral_after,

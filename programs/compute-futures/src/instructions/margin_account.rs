@@ -81,6 +81,9 @@ pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
             && acc.orders.iter().all(|o| o.id() == 0),
         FuturesError::AccountNotEmpty
     );
+    // A liquidation found it bankrupt: the market's withdrawal hold goes first
+    // (`resolve_bankruptcy`), or closing would leave it on for good.
+    require!(acc.debt_held == 0, FuturesError::BankruptcyUnresolved);
     crate::events::emit(&MarginAccountClosed {
         account: ctx.accounts.account.key(),
     });

@@ -3,8 +3,11 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::error::FuturesError;
 use crate::events::BankruptcyResolved;
+use crate::health::{HealthCache, ViewRetriever};
 use crate::instructions::collateral::pay_from_vault;
 use crate::state::{Exchange, MarginAccount, Market};
+use crate::view::views_of;
+use cfx_risk::margin::HealthKind;
 
 /// Anyone makes a bankrupt account whole: an account with no positions left and negative
 /// collateral. The insurance fund pays first — what the market holds for it, then the insurance
@@ -12,9 +15,10 @@ use crate::state::{Exchange, MarginAccount, Market};
 /// lots of the side opposite the losing position (the market's loss index), which each position
 /// pays when next touched. The loss belongs to the market recorded on the account
 /// (`debt_market`): the fill that left it negative, or the liquidation that found it bankrupt.
-/// An account a liquidation found bankrupt whose collateral is no longer negative (its owner
-/// deposited) has nothing to cover: this only lifts the market's withdrawal hold, so no one can
-/// keep it on.
+/// An account a liquidation found bankrupt whose equity is no longer negative (its owner
+/// deposited, or prices recovered before its last position went) has nothing to cover: this only
+/// lifts the market's withdrawal hold, so no one can keep it on. Remaining accounts, then: the
+/// `(market, index)` of each of its positions, in slot order (as for `withdraw`).
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
@@ -44,26 +48,34 @@ fn release_hold(acc: &mut MarginAccount, m: &mut Market) -> Result<()> {
     Ok(())
 }
 
-pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
+    let remaining = views_of(ctx.remaining_accounts, false)?;
     let a = &ctx.accounts;
     let (account_key, market_key) = (a.account.key(), a.market.key());
     let (from_vault, event) = {
         let mut acc = a.account.load_mut()?;
         acc.release_idle_positions();
-        require!(
-            acc.is_bankrupt() || (acc.debt_held != 0 && acc.collateral >= 0),
-            FuturesError::NotBankrupt
-        );
+        let bankrupt = acc.is_bankrupt();
+        require!(bankrupt || acc.debt_held != 0, FuturesError::NotBankrupt);
         require_keys_eq!(
             acc.debt_market,
             market_key,
             FuturesError::WrongBankruptcyMarket
         );
+        if !bankrupt {
+            // Not (or no longer) bankrupt: only a hold can be lifted, once the account's equity
+            // is back at zero or above (its owner deposited, or prices recovered). Measured
+            // before the market is borrowed: the remaining accounts may hold it too.
+            let cache =
+                HealthCache::new_boxed(&acc, &mut ViewRetriever::new(&[], &remaining, now))?;
+            require!(
+                cache.health(HealthKind::Equity)? >= 0,
+                FuturesError::NotBankrupt
+            );
+        }
         let mut m = a.market.load_mut()?;
-        // Paid back (a deposit) since a liquidation found it bankrupt: nothing to cover, and
-        // the market's withdrawals need not wait for it any more.
-        if acc.collateral >= 0 {
+        if !bankrupt {
             release_hold(&mut acc, &mut m)?;
             acc.debt_market = Pubkey::default();
             (

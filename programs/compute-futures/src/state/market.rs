@@ -215,13 +215,14 @@ impl Market {
     /// What the insurance fund may still pay for this market in the period that contains `now`
     /// (a new period starts the count again).
     pub fn insurance_room(&mut self, now: i64) -> u64 {
-        let period = self.insurance_period.max(1) as i64;
-        if now.saturating_sub(self.insurance_period_start) >= period {
+        // In u64: a period set beyond i64 must not wrap into "always elapsed".
+        let period = self.insurance_period.max(1);
+        let elapsed = now.saturating_sub(self.insurance_period_start).max(0) as u64;
+        if elapsed >= period {
             // Periods are aligned to multiples of their length.
-            let elapsed = now.saturating_sub(self.insurance_period_start) as u64;
             self.insurance_period_start = self
                 .insurance_period_start
-                .saturating_add((elapsed - elapsed % period as u64) as i64);
+                .saturating_add((elapsed - elapsed % period) as i64);
             self.insurance_drawn = 0;
         }
         self.insurance_cap.saturating_sub(self.insurance_drawn)
