@@ -247,6 +247,14 @@ async fn keeper_pass(
     }
     for t in traders {
         let acc = fx.margin(&t.account).await;
+        if acc.debt_held != 0 && acc.collateral >= 0 {
+            // Paid back or recovered: anyone lifts the market's withdrawal hold.
+            let i = fx
+                .resolve_bankruptcy_ix_with_health(&t.account, &acc.debt_market)
+                .await;
+            let _ = fx.t.send(&[i], &[]).await;
+            continue;
+        }
         if acc.collateral < 0 && acc.positions.iter().all(|p| p.market == Default::default()) {
             let market = acc.debt_market;
             assert!(keys.contains(&market), "bad debt attributed to no market");
