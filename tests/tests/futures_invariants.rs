@@ -327,6 +327,12 @@ async fn random_run_with_liquidations_and_bankruptcies_conserves_every_unit() {
                 let price = mark - mark * 280 / 10_000 + rng.below(mark * 560 / 10_000);
                 let mut o = order(side, ot, price, 1 + rng.below(150));
                 o.reduce_only = rng.below(10) == 0;
+                // Some orders expire: their outs (paid by their owners) meet liquidations too.
+                o.time_in_force = if rng.below(4) == 0 {
+                    1 + rng.below(30) as u32
+                } else {
+                    0
+                };
                 let others = fx.health_markets(&tr.account, Some(fx.market.key)).await;
                 let i = fx.place_ix_with(tr, o, &others);
                 if fx.t.send(&[i], &[&tr.owner]).await.is_ok() {
