@@ -652,6 +652,20 @@ async fn a_hold_on_an_account_whose_equity_recovered_is_lifted_by_anyone() {
         .resolve_bankruptcy_ix_with_health(&a.account, &market)
         .await;
     fx.refused(&w, &[i], &[], Some(E::NotBankrupt)).await;
+    // Partly back (84%): at the mark, held at the edge of its band above the index, a's equity
+    // is positive, at the index it is not: the hold stays (a walked mark cannot lift it).
+    fx.advance(30, INDEX_PRICE * 84 / 100).await;
+    assert!(
+        fx.compute_health(&a.account, &[market])
+            .await
+            .unwrap()
+            .equity
+            > 0
+    );
+    let i = fx
+        .resolve_bankruptcy_ix_with_health(&a.account, &market)
+        .await;
+    fx.refused(&w, &[i], &[], Some(E::NotBankrupt)).await;
     // The index recovers: a's equity is positive again (collateral alone is still not), and
     // anyone lifts the hold, so the owner cannot keep the market's withdrawals frozen.
     fx.advance(30, INDEX_PRICE).await;

@@ -55,6 +55,11 @@ pub enum HealthKind {
     LiquidationEnd,
     /// Collateral plus unrealized PnL at full weight, no requirement: below zero is bad debt.
     Equity,
+    /// Equity measured with no benefit of the doubt: each position at the worse of mark and
+    /// index, and what resting orders (or fills waiting for the crank) would lose if filled at
+    /// their prices. What must be ≥ 0 before anyone may lift a bankruptcy's withdrawal hold: a
+    /// mark walked by wash trades cannot lift it.
+    Solvency,
 }
 
 /// One position with what margin needs to know about it.
@@ -84,9 +89,10 @@ impl PositionRisk {
     /// all-asks-filled otherwise.
     pub fn exposure_lots(&self, kind: HealthKind) -> u64 {
         match kind {
-            HealthKind::Maintenance | HealthKind::LiquidationEnd | HealthKind::Equity => {
-                self.position.base_lots.unsigned_abs()
-            }
+            HealthKind::Maintenance
+            | HealthKind::LiquidationEnd
+            | HealthKind::Equity
+            | HealthKind::Solvency => self.position.base_lots.unsigned_abs(),
             _ => {
                 let (long, short) = self.scenario_lots();
                 long.max(short)
@@ -136,6 +142,7 @@ impl PositionRisk {
     pub fn requirement(&self, kind: HealthKind) -> Result<u128, RiskError> {
         let bps = match kind {
             HealthKind::Equity => return Ok(0),
+            HealthKind::Solvency => return Ok(self.fill_loss(true)?.max(self.fill_loss(false)?)),
             HealthKind::Maintenance => self.params.maintenance_bps,
             HealthKind::LiquidationEnd => self.params.liq_end_bps,
             HealthKind::Initial | HealthKind::Withdraw => self.params.initial_bps,
@@ -159,11 +166,17 @@ impl PositionRisk {
         Ok(long.max(short))
     }
 
-    /// The price the position's PnL is valued at: the mark, or for initial and withdraw health
-    /// the worse of mark and index for this position (lower for a long, higher for a short).
+    /// The price the position's PnL is valued at: the mark, or for initial, withdraw and solvency
+    /// health the worse of mark and index for this position (lower for a long, higher for a
+    /// short).
     #[inline(always)]
     pub fn valuation_price(&self, kind: HealthKind) -> u64 {
-        if self.index == 0 || !matches!(kind, HealthKind::Initial | HealthKind::Withdraw) {
+        if self.index == 0
+            || !matches!(
+                kind,
+                HealthKind::Initial | HealthKind::Withdraw | HealthKind::Solvency
+            )
+        {
             return self.mark;
         }
         if self.position.base_lots >= 0 {
@@ -183,7 +196,10 @@ impl PositionRisk {
         let w = match kind {
             HealthKind::Initial => self.params.pnl_weight_bps,
             HealthKind::Withdraw => 0,
-            HealthKind::Maintenance | HealthKind::LiquidationEnd | HealthKind::Equity => BPS,
+            HealthKind::Maintenance
+            | HealthKind::LiquidationEnd
+            | HealthKind::Equity
+            | HealthKind::Solvency => BPS,
         };
         mul_div_signed_floor(pnl, w as u128, BPS as u128)
     }
@@ -331,6 +347,18 @@ mod tests {
     }
 
     #[test]
+    fn solvency_gives_no_benefit_of_the_doubt() {
+        // Long 10 bought at 100, mark walked up to 120, index 105, a bid resting at 130.
+        let mut r = risk(10, 100_000, 5, 0, 120);
+        r.index = 105;
+        r.bid_price_max = 130;
+        // Equity takes the mark: +20_000.
+        assert_eq!(r.health(HealthKind::Equity), Ok(20_000));
+        // Solvency takes the index (+5_000) less the bids' fill loss (5 lots × 10 × 100).
+        assert_eq!(r.health(HealthKind::Solvency), Ok(5_000 - 5_000));
+    }
+
+    #[test]
     fn liquidation_end_sits_between_maintenance_and_initial() {
         let r = risk(10, 100_000, 5, 30, 100);
         // 10 lots × 100 × 100 = 100_000 notional at 8% on the position alone.
@@ -350,12 +378,13 @@ mod tests {
     #[test]
     fn an_unpaid_socialized_loss_counts_against_every_health() {
         let mut r = risk(10, 100_000, 0, 0, 100);
-        let before: [i128; 5] = [
+        let before: [i128; 6] = [
             HealthKind::Initial,
             HealthKind::Withdraw,
             HealthKind::Maintenance,
             HealthKind::LiquidationEnd,
             HealthKind::Equity,
+            HealthKind::Solvency,
         ]
         .map(|k| r.health(k).unwrap());
         r.loss_owed = 777;
@@ -365,6 +394,7 @@ mod tests {
             HealthKind::Maintenance,
             HealthKind::LiquidationEnd,
             HealthKind::Equity,
+            HealthKind::Solvency,
         ]
         .into_iter()
         .zip(before)

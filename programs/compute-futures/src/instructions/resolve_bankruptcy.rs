@@ -65,12 +65,14 @@ pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) 
         );
         if !bankrupt {
             // Not (or no longer) bankrupt: only a hold can be lifted, once the account's equity
-            // is back at zero or above (its owner deposited, or prices recovered). Measured
-            // before the market is borrowed: the remaining accounts may hold it too.
+            // is back at zero or above (its owner deposited, or prices recovered), measured with
+            // no benefit of the doubt (`HealthKind::Solvency`: worse of mark and index, resting
+            // orders' fill loss), so a mark walked by wash trades cannot lift it. Measured before
+            // the market is borrowed: the remaining accounts may hold it too.
             let cache =
                 HealthCache::new_boxed(&acc, &mut ViewRetriever::new(&[], &remaining, now))?;
             require!(
-                cache.health(HealthKind::Equity)? >= 0,
+                cache.health(HealthKind::Solvency)? >= 0,
                 FuturesError::NotBankrupt
             );
         }
