@@ -46,20 +46,31 @@ impl MarginParams {
     }
 }
 
+/// What a health figure measures. The order matters (kinds that value positions at the worse of
+/// mark and index come first: one comparison tells them apart on the trading path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum HealthKind {
     Initial,
     Withdraw,
-    Maintenance,
-    /// Maintenance health at the liquidation-end rate: what a liquidation brings back to zero.
-    LiquidationEnd,
-    /// Collateral plus unrealized PnL at full weight, no requirement: below zero is bad debt.
-    Equity,
     /// Equity measured with no benefit of the doubt: each position at the worse of mark and
     /// index, and what resting orders (or fills waiting for the crank) would lose if filled at
     /// their prices. What must be ≥ 0 before anyone may lift a bankruptcy's withdrawal hold: a
     /// mark walked by wash trades cannot lift it.
     Solvency,
+    Maintenance,
+    /// Maintenance health at the liquidation-end rate: what a liquidation brings back to zero.
+    LiquidationEnd,
+    /// Collateral plus unrealized PnL at full weight, no requirement: below zero is bad debt.
+    Equity,
+}
+
+impl HealthKind {
+    /// Values positions at the worse of mark and index (initial, withdraw, solvency).
+    #[inline(always)]
+    pub fn at_worse_price(self) -> bool {
+        (self as u8) <= HealthKind::Solvency as u8
+    }
 }
 
 /// One position with what margin needs to know about it.
@@ -171,12 +182,7 @@ impl PositionRisk {
     /// short).
     #[inline(always)]
     pub fn valuation_price(&self, kind: HealthKind) -> u64 {
-        if self.index == 0
-            || !matches!(
-                kind,
-                HealthKind::Initial | HealthKind::Withdraw | HealthKind::Solvency
-            )
-        {
+        if self.index == 0 || !kind.at_worse_price() {
             return self.mark;
         }
         if self.position.base_lots >= 0 {
