@@ -105,55 +105,43 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
     i.accounts[0].pubkey = b.owner.pubkey();
     fx.refused(&w, &[i], &[&b.owner], Some(E::NotAuthorized))
         .await;
-    // Substituted queue, index, market and account.
+    // Substituted queue, index, market and account; a liquidator that did not sign.
     let other = fx.create_market(fx.market.expiry + 86_400).await.unwrap();
-    let mut i = fx
+    let base = fx
         .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
         .await;
-    i.accounts[5].pubkey = other.queue;
-    fx.refused(&w, &[i], &[&k.owner], Some(E::WrongBookAccount))
-        .await;
-    let mut i = fx
-        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
-        .await;
-    i.accounts[4] = AccountMeta::new_readonly(b.account, false);
+    let mismatch = anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32;
+    let with = |f: &dyn Fn(&mut Vec<AccountMeta>)| {
+        let mut i = base.clone();
+        f(&mut i.accounts);
+        i
+    };
+    let cases = [
+        (
+            with(&|m| m[5].pubkey = other.queue),
+            code(E::WrongBookAccount),
+        ),
+        (
+            with(&|m| m[4] = AccountMeta::new_readonly(b.account, false)),
+            mismatch,
+        ),
+        (
+            with(&|m| m[3].pubkey = other.key),
+            code(E::WrongBookAccount),
+        ),
+        (
+            with(&|m| m[3] = AccountMeta::new(a.account, false)),
+            mismatch,
+        ),
+        (with(&|m| m[2].pubkey = b.account), code(E::NotLiquidatable)),
+    ];
+    for (i, expected) in cases {
+        fx.refused_code(&w, &[i], &[&k.owner], expected).await;
+    }
+    let unsigned = with(&|m| m[0].is_signer = false);
     fx.refused_code(
         &w,
-        &[i],
-        &[&k.owner],
-        anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32,
-    )
-    .await;
-    let mut i = fx
-        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
-        .await;
-    i.accounts[3].pubkey = other.key;
-    fx.refused(&w, &[i], &[&k.owner], Some(E::WrongBookAccount))
-        .await;
-    let mut i = fx
-        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
-        .await;
-    i.accounts[3] = AccountMeta::new(a.account, false);
-    fx.refused_code(
-        &w,
-        &[i],
-        &[&k.owner],
-        anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32,
-    )
-    .await;
-    let mut i = fx
-        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
-        .await;
-    i.accounts[2].pubkey = b.account;
-    fx.refused(&w, &[i], &[&k.owner], Some(E::NotLiquidatable))
-        .await;
-    let mut i = fx
-        .liquidate_position_ix(&k, &a.account, u64::MAX, u64::MAX)
-        .await;
-    i.accounts[0].is_signer = false;
-    fx.refused_code(
-        &w,
-        &[i],
+        &[unsigned],
         &[],
         anchor_lang::error::ErrorCode::AccountNotSigner as u32,
     )
