@@ -225,12 +225,29 @@ impl TestContext {
             );
         }
         self.sent.insert(tx.signatures[0]);
-        let res = self
+        let mut res = self
             .ctx
             .banks_client
-            .process_transaction_with_metadata(tx)
+            .process_transaction_with_metadata(tx.clone())
             .await
             .map_err(TxError::Client)?;
+        // The test bank now and then reports an account lock still held by the transaction
+        // before (seen once in ~40 runs of the suite, in `prefunded`). A lock refusal happens
+        // before execution and changes nothing, so the same transaction is simply sent again.
+        for _ in 0..3 {
+            if !matches!(
+                res.result,
+                Err(solana_sdk::transaction::TransactionError::AccountInUse)
+            ) {
+                break;
+            }
+            res = self
+                .ctx
+                .banks_client
+                .process_transaction_with_metadata(tx.clone())
+                .await
+                .map_err(TxError::Client)?;
+        }
         let (logs, cu, ret) = res
             .metadata
             .map(|m| {
