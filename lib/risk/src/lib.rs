@@ -7,6 +7,7 @@
 //! divides a signed integer (the SBF target cannot), and nothing panics: overflow is an error.
 #![cfg_attr(not(test), no_std)]
 
+pub mod delivery;
 pub mod fees;
 pub mod liquidation;
 pub mod margin;
