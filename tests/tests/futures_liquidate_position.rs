@@ -183,6 +183,20 @@ async fn a_liquidation_takes_the_fewest_lots_at_the_penalty_price_exact_to_the_u
     )
     .unwrap();
     assert_eq!((insurance, reward), (432_750, 1_009_750));
+    // The program's own plan, as a keeper computes it from the same decoded accounts.
+    let plan = compute_futures::health::plan_liquidation(&cache, 0, &m, prices.mark, u64::MAX)
+        .unwrap()
+        .expect("liquidatable");
+    assert_eq!(
+        (
+            plan.long,
+            plan.price,
+            plan.lots,
+            plan.insurance,
+            plan.liquidator_share
+        ),
+        (true, price, lots, insurance, reward)
+    );
     let (a_before, k_before) = (fx.margin(&a.account).await, fx.margin(&k.account).await);
 
     // A cap below the computed size takes just that.

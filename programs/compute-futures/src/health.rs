@@ -321,3 +321,70 @@ impl HealthCache {
         )
     }
 }
+
+/// What `liquidate_position` does to one position, from the liquidated account's health: the
+/// same computation on chain and in a keeper (which feeds the cache decoded accounts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidationPlan {
+    /// The liquidated position is long (the liquidator buys).
+    pub long: bool,
+    /// Penalty price, ticks.
+    pub price: u64,
+    pub lots: u64,
+    /// What the lots cost at the penalty price, quote native units.
+    pub value: u128,
+    /// The penalty's split: the insurance fund's share (paid by the liquidator) and the rest.
+    pub insurance: u64,
+    pub liquidator_share: u64,
+}
+
+/// The liquidation of the position in `cache` entry `entry` (in `market`, at `mark`), at most
+/// `max_lots`: the fewest lots back to liquidation-end health, at the penalty price. `None` when
+/// the account is not below maintenance or there is nothing to take.
+pub fn plan_liquidation(
+    cache: &HealthCache,
+    entry: usize,
+    market: &Market,
+    mark: u64,
+    max_lots: u64,
+) -> Result<Option<LiquidationPlan>> {
+    use cfx_risk::liquidation::{lots_to_liquidate, penalty_price, penalty_split};
+    if cache.health(HealthKind::Maintenance)? >= 0 {
+        return Ok(None);
+    }
+    let Some(risk) = cache.positions().get(entry) else {
+        return Ok(None);
+    };
+    let long = risk.position.base_lots > 0;
+    let params = market.liquidation_params();
+    let price = penalty_price(mark, params.penalty_bps, long).map_err(FuturesError::from)?;
+    let lots = lots_to_liquidate(
+        risk,
+        cache.health(HealthKind::LiquidationEnd)?,
+        &params,
+        price,
+    )
+    .map_err(FuturesError::from)?
+    .min(max_lots);
+    if lots == 0 {
+        return Ok(None);
+    }
+    let value =
+        cfx_risk::math::notional(price, lots, market.tick_value).map_err(FuturesError::from)?;
+    let (insurance, liquidator_share) = penalty_split(
+        mark,
+        price,
+        lots,
+        market.tick_value,
+        params.insurance_share_bps,
+    )
+    .map_err(FuturesError::from)?;
+    Ok(Some(LiquidationPlan {
+        long,
+        price,
+        lots,
+        value,
+        insurance,
+        liquidator_share,
+    }))
+}

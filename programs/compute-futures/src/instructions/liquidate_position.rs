@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
-use cfx_risk::liquidation::{lots_to_liquidate, penalty_price, penalty_split};
 use cfx_risk::margin::HealthKind;
-use cfx_risk::math::notional;
 
 use crate::error::FuturesError;
 use crate::events::PositionLiquidated;
-use crate::health::{health_with, prices, HealthCache, ViewRetriever};
+use crate::health::{
+    health_with, plan_liquidation, prices, HealthCache, LiquidationPlan, ViewRetriever,
+};
 use crate::instructions::consume_events::apply_queued_events;
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
@@ -96,15 +96,18 @@ pub fn liquidate_position<'info>(
         (cache, retriever.consumed())
     };
     let maintenance_before = cache.health(HealthKind::Maintenance)?;
-    require!(maintenance_before < 0, FuturesError::NotLiquidatable);
-    let liq_end = cache.health(HealthKind::LiquidationEnd)?;
     let entry = cache
         .entry_of(pos)
         .ok_or(FuturesError::NoPositionToLiquidate)?;
-    let risk = cache.positions()[entry];
-    let long = risk.position.base_lots > 0;
-    let params = market.liquidation_params();
-    let price = penalty_price(prices.mark, params.penalty_bps, long).map_err(FuturesError::from)?;
+    let LiquidationPlan {
+        long,
+        price,
+        lots,
+        value,
+        insurance,
+        liquidator_share,
+    } = plan_liquidation(&cache, entry, &market, prices.mark, max_lots)?
+        .ok_or(FuturesError::NotLiquidatable)?;
     // The liquidator buys a long (pays at most its limit) and sells a short (gets at least it).
     require!(
         if long {
@@ -114,19 +117,6 @@ pub fn liquidate_position<'info>(
         },
         FuturesError::LiquidationPriceLimit
     );
-    let lots = lots_to_liquidate(&risk, liq_end, &params, price)
-        .map_err(FuturesError::from)?
-        .min(max_lots);
-    require!(lots > 0, FuturesError::NotLiquidatable);
-    let value = notional(price, lots, market.tick_value).map_err(FuturesError::from)?;
-    let (insurance, liquidator_share) = penalty_split(
-        prices.mark,
-        price,
-        lots,
-        market.tick_value,
-        params.insurance_share_bps,
-    )
-    .map_err(FuturesError::from)?;
 
     let fill = Fill {
         buy: !long,
