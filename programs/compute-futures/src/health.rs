@@ -336,6 +336,8 @@ pub struct LiquidationPlan {
     /// The penalty's split: the insurance fund's share (paid by the liquidator) and the rest.
     pub insurance: u64,
     pub liquidator_share: u64,
+    /// The liquidated account's maintenance health before (negative).
+    pub maintenance_before: i128,
 }
 
 /// The liquidation of the position in `cache` entry `entry` (in `market`, at `mark`), at most
@@ -349,7 +351,8 @@ pub fn plan_liquidation(
     max_lots: u64,
 ) -> Result<Option<LiquidationPlan>> {
     use cfx_risk::liquidation::{lots_to_liquidate, penalty_price, penalty_split};
-    if cache.health(HealthKind::Maintenance)? >= 0 {
+    let maintenance_before = cache.health(HealthKind::Maintenance)?;
+    if maintenance_before >= 0 {
         return Ok(None);
     }
     let Some(risk) = cache.positions().get(entry) else {
@@ -386,5 +389,6 @@ pub fn plan_liquidation(
         value,
         insurance,
         liquidator_share,
+        maintenance_before,
     }))
 }

@@ -95,7 +95,6 @@ pub fn liquidate_position<'info>(
         let cache = HealthCache::new_boxed(&acc, &mut retriever)?;
         (cache, retriever.consumed())
     };
-    let maintenance_before = cache.health(HealthKind::Maintenance)?;
     let entry = cache
         .entry_of(pos)
         .ok_or(FuturesError::NoPositionToLiquidate)?;
@@ -106,6 +105,7 @@ pub fn liquidate_position<'info>(
         value,
         insurance,
         liquidator_share,
+        maintenance_before,
     } = plan_liquidation(&cache, entry, &market, prices.mark, max_lots)?
         .ok_or(FuturesError::NotLiquidatable)?;
     // The liquidator buys a long (pays at most its limit) and sells a short (gets at least it).
