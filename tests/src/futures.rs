@@ -785,23 +785,16 @@ impl Fx {
         i
     }
 
-    /// The exchange's vaults as `resolve_bankruptcy` and `sweep_insurance` take them.
-    pub fn insurance_vaults(&self) -> acc::InsuranceVaults {
-        acc::InsuranceVaults {
-            exchange: self.exchange,
-            collateral_mint: self.mint,
-            vault: self.vault,
-            insurance_vault: self.insurance_vault,
-            token_program: spl_token_id(),
-        }
-    }
-
     pub fn resolve_bankruptcy_ix(&self, account: &Pubkey, market: &Pubkey) -> Instruction {
         ix(
             acc::ResolveBankruptcy {
-                vaults: self.insurance_vaults(),
+                exchange: self.exchange,
                 account: *account,
                 market: *market,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                insurance_vault: self.insurance_vault,
+                token_program: spl_token_id(),
             },
             ins::ResolveBankruptcy {},
         )
@@ -829,8 +822,12 @@ impl Fx {
     pub fn sweep_insurance_ix(&self, market: &Pubkey) -> Instruction {
         ix(
             acc::SweepInsurance {
-                vaults: self.insurance_vaults(),
+                exchange: self.exchange,
                 market: *market,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                insurance_vault: self.insurance_vault,
+                token_program: spl_token_id(),
             },
             ins::SweepInsurance {},
         )

@@ -109,11 +109,13 @@ pub fn set_insurance_floor(ctx: Context<SetInsuranceFloor>, floor: u64) -> Resul
     Ok(())
 }
 
-/// The exchange with its collateral mint, collateral vault, insurance vault and token program:
-/// what moves the insurance fund's tokens (`sweep_insurance`, `resolve_bankruptcy`).
+/// Anyone moves what one market holds for the insurance fund (penalty shares, socialized-loss
+/// rounding) from the collateral vault to the insurance vault.
 #[derive(Accounts)]
-pub struct InsuranceVaults<'info> {
+pub struct SweepInsurance<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
+    pub market: AccountLoader<'info, Market>,
     #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
     pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
@@ -124,47 +126,23 @@ pub struct InsuranceVaults<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl<'info> InsuranceVaults<'info> {
-    /// Moves `amount` from the insurance vault into the collateral vault (a bankruptcy's draw).
-    pub fn draw(&self, amount: u64) -> Result<()> {
-        pay_from_vault(
-            &self.exchange,
-            &self.token_program,
-            &self.collateral_mint,
-            &self.insurance_vault,
-            &self.vault,
-            amount,
-        )
-    }
-}
-
-/// Anyone moves what one market holds for the insurance fund (penalty shares, socialized-loss
-/// rounding) from the collateral vault to the insurance vault.
-#[derive(Accounts)]
-pub struct SweepInsurance<'info> {
-    pub vaults: InsuranceVaults<'info>,
-    #[account(mut, constraint = market.load()?.exchange == vaults.exchange.key() @ FuturesError::WrongExchange)]
-    pub market: AccountLoader<'info, Market>,
-}
-
 pub fn sweep_insurance(ctx: Context<SweepInsurance>) -> Result<()> {
     let a = &mut *ctx.accounts;
-    let v = &mut a.vaults;
     let amount = sweep_counter(
-        &v.exchange,
+        &a.exchange,
         &a.market,
-        &v.token_program,
-        &v.collateral_mint,
-        &v.vault,
-        &v.insurance_vault,
+        &a.token_program,
+        &a.collateral_mint,
+        &a.vault,
+        &a.insurance_vault,
         |m| &mut m.insurance_accrued,
     )?;
-    v.insurance_vault.reload()?;
+    a.insurance_vault.reload()?;
     crate::events::emit(&InsuranceDeposited {
-        exchange: v.exchange.key(),
+        exchange: a.exchange.key(),
         depositor: a.market.key(),
         amount,
-        balance: v.insurance_vault.amount,
+        balance: a.insurance_vault.amount,
     });
     Ok(())
 }

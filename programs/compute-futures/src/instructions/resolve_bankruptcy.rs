@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::error::FuturesError;
 use crate::events::BankruptcyResolved;
 use crate::health::{HealthCache, ViewRetriever};
-// A glob: the nested `InsuranceVaults` needs the items its derive generates in scope.
-use crate::instructions::insurance::*;
-use crate::state::{MarginAccount, Market};
+use crate::instructions::collateral::pay_from_vault;
+use crate::state::{Exchange, MarginAccount, Market};
 use crate::view::views_of;
 use cfx_risk::margin::HealthKind;
 
@@ -21,11 +21,19 @@ use cfx_risk::margin::HealthKind;
 /// `(market, index)` of each of its positions, in slot order (as for `withdraw`).
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {
-    pub vaults: InsuranceVaults<'info>,
-    #[account(mut, constraint = account.load()?.exchange == vaults.exchange.key() @ FuturesError::WrongExchange)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, constraint = account.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
     pub account: AccountLoader<'info, MarginAccount>,
-    #[account(mut, constraint = market.load()?.exchange == vaults.exchange.key() @ FuturesError::WrongExchange)]
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ FuturesError::WrongExchange)]
     pub market: AccountLoader<'info, Market>,
+    #[account(address = exchange.load()?.collateral_mint @ FuturesError::WrongExchange)]
+    pub collateral_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = exchange.load()?.collateral_vault @ FuturesError::WrongExchange)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, address = exchange.load()?.insurance_vault @ FuturesError::WrongExchange)]
+    pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = exchange.load()?.collateral_token_program @ FuturesError::WrongExchange)]
+    pub token_program: Interface<'info, TokenInterface>,
 }
 
 /// The account no longer holds its market's withdrawals.
@@ -87,7 +95,7 @@ pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) 
             let loss = acc.collateral.unsigned_abs();
             let room = m.insurance_room(now).min(loss);
             let from_accrued = room.min(m.insurance_accrued);
-            let from_vault = (room - from_accrued).min(a.vaults.insurance_vault.amount);
+            let from_vault = (room - from_accrued).min(a.insurance_vault.amount);
             let insurance = from_accrued + from_vault;
             let socialized = loss - insurance;
             let longs = acc.debt_side == 0;
@@ -113,7 +121,14 @@ pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) 
         }
     };
     if from_vault > 0 {
-        a.vaults.draw(from_vault)?;
+        pay_from_vault(
+            &a.exchange,
+            &a.token_program,
+            &a.collateral_mint,
+            &a.insurance_vault,
+            &a.vault,
+            from_vault,
+        )?;
     }
     crate::events::emit(&event);
     Ok(())
