@@ -10,6 +10,7 @@ use cfx_risk::margin::HealthKind;
 use cfx_tests::futures::*;
 use cfx_tests::TestContext;
 use compute_futures::error::FuturesError as E;
+use compute_futures::events::{InsuranceDrawn, LossSocialized, SocializedLossPaid};
 use solana_sdk::instruction::AccountMeta;
 use solana_sdk::signer::Signer;
 
@@ -360,6 +361,17 @@ async fn a_bankruptcy_is_covered_by_the_insurance_fund_and_holds_withdrawals_unt
     let i = fx.resolve_bankruptcy_ix(&a.account, &market);
     let cu = fx.t.send(&[i], &[]).await.unwrap();
     report_cu("resolve_bankruptcy (insurance from the vault)", cu);
+    // One event for the draw, none for a socialization (events are logged by the real program
+    // only: the SBF pass reads them).
+    if TestContext::sbf() {
+        let drawn = cfx_tests::events::<InsuranceDrawn>(&fx.t.last_logs);
+        assert_eq!(drawn.len(), 1);
+        assert_eq!(
+            (drawn[0].from_market, drawn[0].from_vault),
+            (accrued, loss - accrued)
+        );
+        assert!(cfx_tests::events::<LossSocialized>(&fx.t.last_logs).is_empty());
+    }
     let m = fx.market_state().await;
     assert_eq!(fx.margin(&a.account).await.collateral, 0);
     assert_eq!(m.bankruptcies_open, 0);
@@ -415,6 +427,19 @@ async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pay
         "resolve_bankruptcy (insurance from the market, the rest socialized)",
         cu,
     );
+    if TestContext::sbf() {
+        let drawn = cfx_tests::events::<InsuranceDrawn>(&fx.t.last_logs);
+        assert_eq!(
+            (drawn.len(), drawn[0].from_market, drawn[0].room_left),
+            (1, insurance, 0)
+        );
+        let social = cfx_tests::events::<LossSocialized>(&fx.t.last_logs);
+        assert_eq!(social.len(), 1);
+        assert_eq!(
+            (social[0].amount, social[0].side, social[0].lots),
+            (socialized, 1, 40)
+        );
+    }
     fx.assert_conserved(&w).await;
     let m = fx.market_state().await;
     assert_eq!(m.insurance_drawn_total, insurance);
@@ -439,6 +464,11 @@ async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pay
         .unwrap();
     let fee_paid = |lots: u64, price: u64| (price * lots * TICK_VALUE * 10).div_ceil(10_000);
     fx.place(&b, order(BID, IOC, mark + 5, 1)).await.unwrap();
+    // Events are logged by the real program only (the SBF pass reads them).
+    if TestContext::sbf() {
+        let paid = cfx_tests::events::<SocializedLossPaid>(&fx.t.last_logs);
+        assert_eq!((paid.len(), paid[0].amount), (1, owed));
+    }
     let b_mid = fx.margin(&b.account).await;
     // A buy of 1 lot closing part of the short realizes against its entry; what matters here
     // is the loss paid: the collateral change less that realized PnL and the fee.
@@ -455,6 +485,9 @@ async fn a_bankruptcy_past_the_insurance_cap_is_socialized_and_each_position_pay
     );
     // Touched again: nothing more.
     fx.place(&b, order(BID, IOC, mark + 5, 1)).await.unwrap();
+    if TestContext::sbf() {
+        assert!(cfx_tests::events::<SocializedLossPaid>(&fx.t.last_logs).is_empty());
+    }
     let b_end = fx.margin(&b.account).await;
     let realized2 = b_end.positions[0].realized_pnl - b_mid.positions[0].realized_pnl;
     assert_eq!(

@@ -226,6 +226,30 @@ pub struct BankruptcyResolved {
     pub loss_index: u128,
 }
 
+/// The insurance fund paid for a bankruptcy: from what the market held for it and from the
+/// insurance vault.
+#[event]
+pub struct InsuranceDrawn {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub from_market: u64,
+    pub from_vault: u64,
+    /// What the fund may still pay for this market in the current period.
+    pub room_left: u64,
+}
+
+/// A loss the insurance fund did not cover was spread over one side's open lots.
+#[event]
+pub struct LossSocialized {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub amount: u64,
+    /// 0 longs, 1 shorts; the lots that carry it and the side's loss index after.
+    pub side: u8,
+    pub lots: u64,
+    pub loss_index: u128,
+}
+
 /// A position paid its share of socialized losses when it was next touched.
 #[event]
 pub struct SocializedLossPaid {

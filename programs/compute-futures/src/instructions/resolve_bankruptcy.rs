@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::error::FuturesError;
-use crate::events::BankruptcyResolved;
+use crate::events::{BankruptcyResolved, InsuranceDrawn, LossSocialized};
 use crate::health::{HealthCache, ViewRetriever};
 use crate::instructions::collateral::pay_from_vault;
 use crate::state::{Exchange, MarginAccount, Market};
@@ -93,14 +93,36 @@ pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) 
             )
         } else {
             let loss = acc.collateral.unsigned_abs();
-            let room = m.insurance_room(now).min(loss);
+            let room_total = m.insurance_room(now);
+            let room = room_total.min(loss);
             let from_accrued = room.min(m.insurance_accrued);
             let from_vault = (room - from_accrued).min(a.insurance_vault.amount);
             let insurance = from_accrued + from_vault;
             let socialized = loss - insurance;
             let longs = acc.debt_side == 0;
+            if insurance > 0 {
+                crate::events::emit(&InsuranceDrawn {
+                    market: market_key,
+                    account: account_key,
+                    from_market: from_accrued,
+                    from_vault,
+                    room_left: room_total - insurance,
+                });
+            }
             if socialized > 0 {
                 m.socialize_loss(socialized, longs)?;
+                crate::events::emit(&LossSocialized {
+                    market: market_key,
+                    account: account_key,
+                    amount: socialized,
+                    side: !longs as u8,
+                    lots: if longs {
+                        m.open_interest
+                    } else {
+                        m.short_interest
+                    },
+                    loss_index: m.loss_index(longs),
+                });
             }
             m.insurance_accrued -= from_accrued;
             m.on_insurance_drawn(insurance)?;
