@@ -769,6 +769,20 @@ impl Fx {
         self.t.send(&[i], &[&liquidator.owner]).await
     }
 
+    /// `update_exchange` setting the fee schedule, signed by `signer` (the admin, to succeed).
+    pub fn set_fees_ix(&self, signer: &Pubkey, fees: FeeSchedule) -> Instruction {
+        ix(
+            acc::UpdateExchange {
+                admin: *signer,
+                exchange: self.exchange,
+            },
+            ins::UpdateExchange {
+                fees: Some(fees),
+                paused: None,
+            },
+        )
+    }
+
     /// `resolve_bankruptcy_ix` with the health accounts of the account's positions (lifting a
     /// hold on an account that still holds positions).
     pub async fn resolve_bankruptcy_ix_with_health(

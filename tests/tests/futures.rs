@@ -624,16 +624,7 @@ async fn crank_survives_a_cancel_after_a_partial_fill_and_a_fee_change() {
         crank_reward: charged / 10,
         ..default_fees()
     };
-    let i = ix(
-        compute_futures::accounts::UpdateExchange {
-            admin: admin.pubkey(),
-            exchange: fx.exchange,
-        },
-        compute_futures::instruction::UpdateExchange {
-            fees: Some(fees),
-            paused: None,
-        },
-    );
+    let i = fx.set_fees_ix(&admin.pubkey(), fees);
     fx.t.send(&[i], &[&admin]).await.unwrap();
     let before = fx.margin(&taker.account).await.collateral;
     assert_eq!(fx.market_state().await.crank_pool, charged);

@@ -575,16 +575,7 @@ async fn a_maker_fee_on_negative_collateral_is_bad_debt_not_a_fee() {
     let admin = fx.admin.insecure_clone();
     let mut fees = default_fees();
     fees.maker_fee_bps = 5;
-    let i = ix(
-        compute_futures::accounts::UpdateExchange {
-            admin: admin.pubkey(),
-            exchange: fx.exchange,
-        },
-        compute_futures::instruction::UpdateExchange {
-            fees: Some(fees),
-            paused: None,
-        },
-    );
+    let i = fx.set_fees_ix(&admin.pubkey(), fees);
     fx.t.send(&[i], &[&admin]).await.unwrap();
     let first = fx.market;
     let second = fx.create_market(first.expiry + 86_400).await.unwrap();

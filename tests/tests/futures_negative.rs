@@ -14,18 +14,7 @@ async fn exchange_and_index_admin_paths() {
     let mut fx = Fx::new().await;
     let admin = fx.admin.insecure_clone();
     let stranger = fx.t.funded_keypair(1_000_000_000).await;
-    let update = |signer: &Pubkey, fees: FeeSchedule| {
-        ix(
-            acc::UpdateExchange {
-                admin: *signer,
-                exchange: fx.exchange,
-            },
-            ins::UpdateExchange {
-                fees: Some(fees),
-                paused: None,
-            },
-        )
-    };
+    let update = |signer: &Pubkey, fees: FeeSchedule| fx.set_fees_ix(signer, fees);
     let too_high = FeeSchedule {
         taker_fee_bps: 1_001,
         ..default_fees()

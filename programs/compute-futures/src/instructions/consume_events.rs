@@ -5,7 +5,7 @@ use cfx_risk::math::notional;
 
 use crate::error::FuturesError;
 use crate::events::{EventsConsumed, MakerFilled, MakerOut};
-use crate::instructions::trading::{decode_tag, OWNER_PAYS};
+use crate::instructions::trading::{decode_tag, owner_pays};
 use crate::keys::key_eq;
 use crate::state::book::load_queue;
 use crate::state::{Exchange, Fill, MarginAccount, Market};
@@ -177,7 +177,7 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         if rec.owner_applied() {
             // A liquidation applied this event to its owner already: only the reward its taker
             // paid into the pool is left (an expired order's owner paid the liquidator then).
-            if !(matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS) {
+            if !owner_pays(&event, low) {
                 reward += paid as u64;
             }
             queue.pop();
@@ -196,11 +196,9 @@ pub fn consume_events_views(views: &[AccountView], limit: u16) -> Result<()> {
         // SAFETY: one maker borrowed at a time, none of them the exchange, market or queue.
         let acc = unsafe { v.load_mut_repeatable::<MarginAccount>()? };
         apply(acc, v.key(), market_key, market, &event, low, rec.seq_num)?;
-        if matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS {
+        if owner_pays(&event, low) {
             // The removed order's owner pays, from what it has (never into debt).
-            let take = (paid as i64).min(acc.collateral.max(0));
-            acc.collateral -= take;
-            direct += take as u64;
+            direct += acc.pay_up_to_collateral(paid as u64);
         } else {
             // What the taker paid into the pool for this event.
             reward += paid as u64;
@@ -248,10 +246,8 @@ pub fn apply_queued_events(
         let seq = rec.seq_num;
         rec.set_owner_applied();
         apply(acc, account_key, market_key, market, &event, low, seq)?;
-        if matches!(event, BookEvent::Out(_)) && low == OWNER_PAYS {
-            let take = (paid as i64).min(acc.collateral.max(0));
-            acc.collateral -= take;
-            owner_paid += take as u64;
+        if owner_pays(&event, low) {
+            owner_paid += acc.pay_up_to_collateral(paid as u64);
         }
         applied += 1;
     }

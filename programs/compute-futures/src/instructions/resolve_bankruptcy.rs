@@ -48,6 +48,71 @@ fn release_hold(acc: &mut MarginAccount, m: &mut Market) -> Result<()> {
     Ok(())
 }
 
+/// What covering a bankrupt account's loss took.
+#[derive(Default)]
+struct Cover {
+    insurance: u64,
+    /// Of `insurance`, what must come out of the insurance vault (a token transfer).
+    from_vault: u64,
+    socialized: u64,
+    /// The carrying side's loss index after.
+    loss_index: u128,
+}
+
+/// Makes a bankrupt account's collateral whole: the insurance fund first (the market's receipts,
+/// then `vault_balance` of the insurance vault) up to the market's room this period, the rest
+/// socialized over the side opposite the losing position.
+fn cover_loss(
+    acc: &mut MarginAccount,
+    m: &mut Market,
+    now: i64,
+    vault_balance: u64,
+    account_key: &Pubkey,
+    market_key: &Pubkey,
+) -> Result<Cover> {
+    let loss = acc.collateral.unsigned_abs();
+    let room_total = m.insurance_room(now);
+    let room = room_total.min(loss);
+    let from_accrued = room.min(m.insurance_accrued);
+    let from_vault = (room - from_accrued).min(vault_balance);
+    let insurance = from_accrued + from_vault;
+    let socialized = loss - insurance;
+    let longs = acc.debt_side == 0;
+    if insurance > 0 {
+        crate::events::emit(&InsuranceDrawn {
+            market: *market_key,
+            account: *account_key,
+            from_market: from_accrued,
+            from_vault,
+            room_left: room_total - insurance,
+        });
+    }
+    if socialized > 0 {
+        m.socialize_loss(socialized, longs)?;
+        crate::events::emit(&LossSocialized {
+            market: *market_key,
+            account: *account_key,
+            amount: socialized,
+            side: !longs as u8,
+            lots: if longs {
+                m.open_interest
+            } else {
+                m.short_interest
+            },
+            loss_index: m.loss_index(longs),
+        });
+    }
+    m.insurance_accrued -= from_accrued;
+    m.on_insurance_drawn(insurance)?;
+    acc.collateral = 0;
+    Ok(Cover {
+        insurance,
+        from_vault,
+        socialized,
+        loss_index: m.loss_index(longs),
+    })
+}
+
 pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let remaining = views_of(ctx.remaining_accounts, false)?;
@@ -77,70 +142,32 @@ pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) 
             );
         }
         let mut m = a.market.load_mut()?;
-        if !bankrupt {
-            release_hold(&mut acc, &mut m)?;
-            acc.debt_market = Pubkey::default();
-            (
-                0,
-                BankruptcyResolved {
-                    account: account_key,
-                    market: market_key,
-                    insurance: 0,
-                    socialized: 0,
-                    side: acc.debt_side,
-                    loss_index: 0,
-                },
-            )
+        let longs = acc.debt_side == 0;
+        let cover = if bankrupt {
+            cover_loss(
+                &mut acc,
+                &mut m,
+                now,
+                a.insurance_vault.amount,
+                &account_key,
+                &market_key,
+            )?
         } else {
-            let loss = acc.collateral.unsigned_abs();
-            let room_total = m.insurance_room(now);
-            let room = room_total.min(loss);
-            let from_accrued = room.min(m.insurance_accrued);
-            let from_vault = (room - from_accrued).min(a.insurance_vault.amount);
-            let insurance = from_accrued + from_vault;
-            let socialized = loss - insurance;
-            let longs = acc.debt_side == 0;
-            if insurance > 0 {
-                crate::events::emit(&InsuranceDrawn {
-                    market: market_key,
-                    account: account_key,
-                    from_market: from_accrued,
-                    from_vault,
-                    room_left: room_total - insurance,
-                });
-            }
-            if socialized > 0 {
-                m.socialize_loss(socialized, longs)?;
-                crate::events::emit(&LossSocialized {
-                    market: market_key,
-                    account: account_key,
-                    amount: socialized,
-                    side: !longs as u8,
-                    lots: if longs {
-                        m.open_interest
-                    } else {
-                        m.short_interest
-                    },
-                    loss_index: m.loss_index(longs),
-                });
-            }
-            m.insurance_accrued -= from_accrued;
-            m.on_insurance_drawn(insurance)?;
-            acc.collateral = 0;
-            release_hold(&mut acc, &mut m)?;
-            acc.debt_market = Pubkey::default();
-            (
-                from_vault,
-                BankruptcyResolved {
-                    account: account_key,
-                    market: market_key,
-                    insurance,
-                    socialized,
-                    side: !longs as u8,
-                    loss_index: m.loss_index(longs),
-                },
-            )
-        }
+            Cover::default()
+        };
+        release_hold(&mut acc, &mut m)?;
+        acc.debt_market = Pubkey::default();
+        (
+            cover.from_vault,
+            BankruptcyResolved {
+                account: account_key,
+                market: market_key,
+                insurance: cover.insurance,
+                socialized: cover.socialized,
+                side: !longs as u8,
+                loss_index: cover.loss_index,
+            },
+        )
     };
     if from_vault > 0 {
         pay_from_vault(

@@ -30,6 +30,14 @@ pub fn decode_tag(tag: u32) -> (i16, u16) {
 /// Low half of an out's tag: the order's owner pays the crank reward.
 pub const OWNER_PAYS: i16 = 1;
 
+/// Whether `event`, with `low` the low half of its tag, is an out whose order's owner pays the
+/// crank reward (rather than the taker, into the market's pool). A fill's low half is a fee
+/// rate and may equal `OWNER_PAYS`: only outs count.
+#[inline(always)]
+pub fn owner_pays(event: &cfx_book::BookEvent, low: i16) -> bool {
+    matches!(event, cfx_book::BookEvent::Out(_)) && low == OWNER_PAYS
+}
+
 /// What an instruction that trades holds while it trades.
 pub struct Trader<'a> {
     pub exchange: &'a Exchange,

@@ -5,7 +5,7 @@ use cfx_risk::position::Position;
 use crate::error::FuturesError;
 use crate::events::SocializedLossPaid;
 use crate::keys::{is_default, key_eq};
-use crate::state::Market;
+use crate::state::{join_u128, split_u128, Market};
 
 /// Futures series one margin account can hold at once.
 pub const MAX_POSITIONS: usize = 8;
@@ -55,11 +55,11 @@ impl PositionSlot {
     }
 
     pub fn loss_paid(&self) -> u128 {
-        ((self.loss_paid[1] as u128) << 64) | self.loss_paid[0] as u128
+        join_u128(self.loss_paid)
     }
 
     pub fn set_loss_paid(&mut self, index: u128) {
-        self.loss_paid = [index as u64, (index >> 64) as u64];
+        self.loss_paid = split_u128(index);
     }
 
     /// Socialized loss this position owes at the market's index for its side, rounded up.
@@ -124,7 +124,7 @@ pub struct OrderSlot {
 
 impl OrderSlot {
     pub fn id(&self) -> u128 {
-        ((self.order_id[1] as u128) << 64) | self.order_id[0] as u128
+        join_u128(self.order_id)
     }
 }
 
@@ -201,6 +201,15 @@ impl MarginAccount {
             .ok_or(FuturesError::Overflow)?;
         self.collateral = i64::try_from(c).map_err(|_| FuturesError::Overflow)?;
         Ok(())
+    }
+
+    /// Takes up to `amount` from collateral, never into debt, and returns what it took (a charge
+    /// owed by whoever has it: the crank reward of an expired order's owner).
+    #[inline]
+    pub fn pay_up_to_collateral(&mut self, amount: u64) -> u64 {
+        let take = amount.min(self.collateral.max(0) as u64);
+        self.collateral -= take as i64;
+        take
     }
 
     /// Applies a fill of `lots` worth `value` (quote native units) to position slot `pos`, as a
@@ -422,7 +431,7 @@ impl MarginAccount {
             .position(|o| o.id() == 0)
             .ok_or(FuturesError::TooManyOrders)?;
         self.orders[slot] = OrderSlot {
-            order_id: [order_id as u64, (order_id >> 64) as u64],
+            order_id: split_u128(order_id),
             client_order_id,
             position: position as u8,
             side,

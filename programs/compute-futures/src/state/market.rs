@@ -4,7 +4,7 @@ use cfx_risk::margin::MarginParams;
 use cfx_risk::mark::MarkConfig;
 
 use crate::error::FuturesError;
-use crate::state::FillApplied;
+use crate::state::{join_u128, split_u128, FillApplied};
 
 /// Highest price, in ticks, an order may carry; market parameters are bounded so that a full
 /// position at this price fits the margin account's i64 quote amounts.
@@ -165,8 +165,7 @@ impl Market {
     /// The socialized-loss index of longs (`long`) or shorts.
     #[inline(always)]
     pub fn loss_index(&self, long: bool) -> u128 {
-        let [lo, hi] = self.loss_index[!long as usize];
-        ((hi as u128) << 64) | lo as u128
+        join_u128(self.loss_index[!long as usize])
     }
 
     /// Spreads `loss` over every open lot of one side (`longs` or shorts): each of those positions
@@ -185,7 +184,7 @@ impl Market {
             index: self.loss_index(longs),
         };
         side.socialize(loss, lots).map_err(FuturesError::from)?;
-        self.loss_index[!longs as usize] = [side.index as u64, (side.index >> 64) as u64];
+        self.loss_index[!longs as usize] = split_u128(side.index);
         self.loss_outstanding = self
             .loss_outstanding
             .checked_add(loss)
