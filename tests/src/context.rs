@@ -232,15 +232,17 @@ impl TestContext {
             .await
             .map_err(TxError::Client)?;
         // The test bank now and then reports an account lock still held by the transaction
-        // before (seen once in ~40 runs of the suite, in `prefunded`). A lock refusal happens
-        // before execution and changes nothing, so the same transaction is simply sent again.
-        for _ in 0..3 {
+        // before (seen twice in ~40 runs of the suite, in `prefunded`; an immediate resend met
+        // the same lock). A lock refusal happens before execution and changes nothing, so the
+        // same transaction is sent again after a moment, a few times.
+        for attempt in 1..=8u64 {
             if !matches!(
                 res.result,
                 Err(solana_sdk::transaction::TransactionError::AccountInUse)
             ) {
                 break;
             }
+            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
             res = self
                 .ctx
                 .banks_client
