@@ -53,6 +53,10 @@ pub fn pda(seeds: &[&[u8]]) -> Pubkey {
     Pubkey::find_program_address(seeds, &ID).0
 }
 
+pub fn delivery_vault_pda(market: &Pubkey) -> Pubkey {
+    pda(&[Market::DELIVERY_VAULT_SEED, market.as_ref()])
+}
+
 pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
         program_id: ID,
@@ -96,6 +100,8 @@ pub struct MarketFx {
     pub book: Pubkey,
     pub queue: Pubkey,
     pub expiry: i64,
+    /// Physically delivered series: the window mint and the market's delivery vault.
+    pub delivery: Option<(Pubkey, Pubkey)>,
 }
 
 pub struct Fx {
@@ -150,8 +156,21 @@ pub fn market_params(expiry: i64) -> MarketParams {
         liq_dust_lots: 2,
         insurance_cap: 1_000_000_000,
         insurance_period: 86_400,
+        settle_window: SETTLE_WINDOW,
+        settle_min_updates: 5,
+        settle_fallback_delay: 3_600,
+        settle_fallback_band_bps: 500,
+        delivery_cutoff_ts: expiry - 600,
+        delivery_penalty_bps: 1_000,
     }
 }
+
+/// The first market's expiry: a week after `T0`, on the hour (expiries lie on the index's TWAP
+/// grid).
+pub const EXPIRY: i64 = (T0 + 7 * 86_400) / 3_600 * 3_600;
+
+/// The settlement TWAP's window: the 30 minutes before expiry.
+pub const SETTLE_WINDOW: u64 = 1_800;
 
 impl Fx {
     /// Registry and class in compute-token, then an exchange, an index with three publishers
@@ -163,6 +182,14 @@ impl Fx {
     /// Like `new`; with `prefund`, every account either program creates is pre-funded first
     /// (`TestContext::prefund`).
     pub async fn new_with(prefund: Option<Prefund>) -> Fx {
+        let (ctm, class) = Self::compute_token_setup(prefund).await;
+        Self::on(ctm, class.key).await
+    }
+
+    /// The compute-token half of `new`: a registry and the H100-GPUH class, on a context that
+    /// also runs compute-futures. Create windows, providers and compute tokens here before
+    /// `on` opens the exchange on the class.
+    pub async fn compute_token_setup(prefund: Option<Prefund>) -> (ct::Market, ct::ClassFx) {
         let mut t = TestContext::start(vec![ct::program(), program()]).await;
         t.prefund = prefund;
         t.prefund_programs = vec![ct::ID, ID];
@@ -184,8 +211,13 @@ impl Fx {
         let class = ctm
             .create_class(ct::Market::class_args("H100-GPUH"))
             .await
-            .expect("class")
-            .key;
+            .expect("class");
+        (ctm, class)
+    }
+
+    /// The exchange, its index and first market on the class `class` of `ctm`'s registry.
+    pub async fn on(ctm: ct::Market, class: Pubkey) -> Fx {
+        let admin = ctm.admin.insecure_clone();
         let mut t = ctm.t;
         let mint = t.create_mint(&spl_token_id(), 6).await;
         let exchange = pda(&[Exchange::SEED, mint.as_ref()]);
@@ -244,15 +276,13 @@ impl Fx {
                 book: Pubkey::default(),
                 queue: Pubkey::default(),
                 expiry: 0,
+                delivery: None,
             },
             markets: Vec::new(),
             fees,
         };
         fx.publish_all(INDEX_PRICE).await;
-        fx.market = fx
-            .create_market(T0 + 7 * 86_400)
-            .await
-            .expect("create market");
+        fx.market = fx.create_market(EXPIRY).await.expect("create market");
         fx
     }
 
@@ -299,6 +329,33 @@ impl Fx {
         book_capacity: usize,
         queue_capacity: usize,
     ) -> Result<MarketFx, TxError> {
+        self.create_market_full(params, book_capacity, queue_capacity, None)
+            .await
+    }
+
+    /// A physically delivered market on the compute-token window `window` (its mint `mint`).
+    pub async fn create_physical_market(
+        &mut self,
+        params: MarketParams,
+        window: &Pubkey,
+        mint: &Pubkey,
+    ) -> Result<MarketFx, TxError> {
+        self.create_market_full(
+            params,
+            BOOK_CAPACITY,
+            QUEUE_CAPACITY,
+            Some((*window, *mint)),
+        )
+        .await
+    }
+
+    pub async fn create_market_full(
+        &mut self,
+        params: MarketParams,
+        book_capacity: usize,
+        queue_capacity: usize,
+        window: Option<(Pubkey, Pubkey)>,
+    ) -> Result<MarketFx, TxError> {
         let book = crate::context::new_keypair();
         let queue = crate::context::new_keypair();
         let payer = self.t.payer_key();
@@ -331,7 +388,10 @@ impl Fx {
                     exchange: self.exchange,
                     class: self.class,
                     index: self.index,
-                    delivery_window: None,
+                    delivery_window: window.map(|w| w.0),
+                    delivery_mint: window.map(|w| w.1),
+                    delivery_vault: window.map(|_| delivery_vault_pda(&market)),
+                    delivery_token_program: window.map(|_| crate::token::token_2022_id()),
                     market,
                     book: book.pubkey(),
                     event_queue: queue.pubkey(),
@@ -348,6 +408,7 @@ impl Fx {
             book: book.pubkey(),
             queue: queue.pubkey(),
             expiry: params.expiry_ts,
+            delivery: window.map(|w| (w.1, delivery_vault_pda(&market))),
         })
     }
 
@@ -657,7 +718,9 @@ impl Fx {
                 + m.rebates_reserved as i128
                 + m.crank_pool as i128
                 + m.insurance_accrued as i128
-                - m.loss_outstanding as i128;
+                - m.loss_outstanding as i128
+                + m.settlement_pool()
+                + m.delivery_reserved as i128;
         }
         let mut sum: i128 = 0;
         let mut base = std::collections::HashMap::<Pubkey, i128>::new();
@@ -844,6 +907,134 @@ impl Fx {
                 token_program: spl_token_id(),
             },
             ins::SweepInsurance {},
+        )
+    }
+
+    /// `release_orders` of the current market, with `owners`' margin accounts.
+    pub fn release_orders_ix(&self, owners: &[Pubkey], limit: u16) -> Instruction {
+        let mut i = ix(
+            acc::ReleaseOrders {
+                market: self.market.key,
+                book: self.market.book,
+                event_queue: self.market.queue,
+            },
+            ins::ReleaseOrders { limit },
+        );
+        i.accounts
+            .extend(owners.iter().map(|k| AccountMeta::new(*k, false)));
+        i
+    }
+
+    pub fn fix_settlement_price_ix(&self) -> Instruction {
+        ix(
+            acc::FixSettlementPrice {
+                market: self.market.key,
+                index: self.index,
+            },
+            ins::FixSettlementPrice {},
+        )
+    }
+
+    pub fn post_settlement_price_ix(&self, signer: &Pubkey, price: u64) -> Instruction {
+        ix(
+            acc::PostSettlementPrice {
+                admin: *signer,
+                exchange: self.exchange,
+                market: self.market.key,
+                index: self.index,
+            },
+            ins::PostSettlementPrice { price },
+        )
+    }
+
+    /// `settle_positions` of the current market over `accounts`; on a physically delivered
+    /// series each entry is (margin account, owner's delivery token account).
+    pub fn settle_positions_ix(&self, accounts: &[(Pubkey, Option<Pubkey>)]) -> Instruction {
+        let d = self.market.delivery;
+        let mut i = ix(
+            acc::SettlePositions {
+                exchange: self.exchange,
+                market: self.market.key,
+                event_queue: self.market.queue,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                insurance_vault: self.insurance_vault,
+                token_program: spl_token_id(),
+                delivery_mint: d.map(|d| d.0),
+                delivery_vault: d.map(|d| d.1),
+                delivery_token_program: d.map(|_| crate::token::token_2022_id()),
+            },
+            ins::SettlePositions {},
+        );
+        for (a, t) in accounts {
+            i.accounts.push(AccountMeta::new(*a, false));
+            if let Some(t) = t {
+                i.accounts.push(AccountMeta::new(*t, false));
+            }
+        }
+        i
+    }
+
+    /// `settle_positions` of cash-settled accounts.
+    pub fn settle_ix(&self, accounts: &[Pubkey]) -> Instruction {
+        let v: Vec<_> = accounts.iter().map(|a| (*a, None)).collect();
+        self.settle_positions_ix(&v)
+    }
+
+    pub fn close_market_ix(&self, signer: &Pubkey) -> Instruction {
+        let d = self.market.delivery;
+        ix(
+            acc::CloseMarket {
+                admin: *signer,
+                exchange: self.exchange,
+                market: self.market.key,
+                book: self.market.book,
+                event_queue: self.market.queue,
+                collateral_mint: self.mint,
+                vault: self.vault,
+                fee_vault: self.fee_vault,
+                insurance_vault: self.insurance_vault,
+                token_program: spl_token_id(),
+                delivery_vault: d.map(|d| d.1),
+                delivery_token_program: d.map(|_| crate::token::token_2022_id()),
+            },
+            ins::CloseMarket {},
+        )
+    }
+
+    /// `opt_in_delivery` of `tr` for `lots`, with its positions' (market, index) pairs.
+    pub fn opt_in_delivery_ix(&self, tr: &Trader, lots: u64, markets: &[Pubkey]) -> Instruction {
+        let mut i = ix(
+            acc::OptInDelivery {
+                owner: tr.owner.pubkey(),
+                account: tr.account,
+                market: self.market.key,
+                index: self.index,
+            },
+            ins::OptInDelivery { lots },
+        );
+        for m in markets {
+            i.accounts.push(AccountMeta::new_readonly(*m, false));
+            i.accounts
+                .push(AccountMeta::new_readonly(self.index, false));
+        }
+        i
+    }
+
+    pub fn escrow_delivery_ix(&self, tr: &Trader, source: &Pubkey) -> Instruction {
+        let (mint, vault) = self.market.delivery.expect("physical market");
+        ix(
+            acc::EscrowDelivery {
+                owner: tr.owner.pubkey(),
+                exchange: self.exchange,
+                account: tr.account,
+                market: self.market.key,
+                delivery_mint: mint,
+                delivery_vault: vault,
+                source: *source,
+                token_program: crate::token::token_2022_id(),
+            },
+            ins::EscrowDelivery {},
         )
     }
 

@@ -156,6 +156,15 @@ async fn create_market_refusals() {
         // An EMA period of 0 would let every trade set the mark.
         MarketParamsFn(|p| p.ema_period = 0),
         MarketParamsFn(|p| p.ema_reference_lots = 0),
+        // Settlement: an expiry off the index's TWAP grid, a window that is not a multiple of
+        // its interval, longer than its ring, or with no fresh update required; a fallback band
+        // over 100%; a delivery cut-off is only checked on physical series.
+        MarketParamsFn(|p| p.expiry_ts += 1),
+        MarketParamsFn(|p| p.settle_window = 90),
+        MarketParamsFn(|p| p.settle_window = 0),
+        MarketParamsFn(|p| p.settle_window = 64 * 60),
+        MarketParamsFn(|p| p.settle_min_updates = 0),
+        MarketParamsFn(|p| p.settle_fallback_band_bps = 10_001),
     ];
     for f in bad {
         let mut p = market_params(expiry);
@@ -202,6 +211,9 @@ async fn create_market_refusals() {
             class: fx.class,
             index: fx.index,
             delivery_window: None,
+            delivery_mint: None,
+            delivery_vault: None,
+            delivery_token_program: None,
             market,
             book: fx.market.book,
             event_queue: fx.market.queue,

@@ -31,6 +31,8 @@ pub enum OutReason {
     Expired = 1,
     /// Pushed out of a full side by a better order.
     Evicted = 2,
+    /// Taken off the book by its program (a series past its last trade).
+    Released = 3,
 }
 
 impl OutReason {
@@ -39,6 +41,7 @@ impl OutReason {
             0 => OutReason::SelfTrade,
             1 => OutReason::Expired,
             2 => OutReason::Evicted,
+            3 => OutReason::Released,
             _ => return None,
         })
     }

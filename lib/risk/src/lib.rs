@@ -15,6 +15,7 @@ pub mod mark;
 pub mod math;
 pub mod oracle;
 pub mod position;
+pub mod settlement;
 pub mod twap;
 
 /// Why a risk computation was refused.
@@ -32,6 +33,8 @@ pub enum RiskError {
     InvalidInput,
     /// The TWAP accumulator holds no history that far back.
     InsufficientHistory,
+    /// A TWAP window saw fewer fresh index updates than required.
+    TooFewUpdates,
 }
 
 impl core::fmt::Display for RiskError {
@@ -43,6 +46,7 @@ impl core::fmt::Display for RiskError {
             RiskError::ConfidenceTooWide => "index confidence interval too wide",
             RiskError::InvalidInput => "invalid input",
             RiskError::InsufficientHistory => "no price history that far back",
+            RiskError::TooFewUpdates => "too few fresh index updates in the window",
         })
     }
 }

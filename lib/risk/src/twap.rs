@@ -16,6 +16,9 @@ pub struct Checkpoint {
     pub time: i64,
     /// Σ price × seconds from the accumulator's start up to `time`, as [low, high] u64 halves.
     pub cumulative: [u64; 2],
+    /// Updates recorded at or before `time`: the count over a window says how many fresh index
+    /// prices it saw, where the sum alone cannot tell a fresh price from an extrapolated one.
+    pub updates: u64,
 }
 
 /// Zero-copy accumulator, stored in the index account.
@@ -28,6 +31,8 @@ pub struct Twap {
     pub last_price: u64,
     pub last_time: i64,
     pub cumulative: [u64; 2],
+    /// Updates recorded so far.
+    pub updates: u64,
     pub checkpoints: [Checkpoint; CHECKPOINTS],
 }
 
@@ -77,12 +82,14 @@ impl Twap {
             // First price: history starts here.
             self.last_price = price;
             self.last_time = now;
+            self.updates = 1;
             let g = now - (now as u64 % self.interval) as i64;
             if g == now {
                 let s = self.slot(g);
                 self.checkpoints[s] = Checkpoint {
                     time: g,
                     cumulative: [0, 0],
+                    updates: 1,
                 };
             }
             return Ok(());
@@ -92,44 +99,107 @@ impl Twap {
         let last_grid = now - (now as u64 % self.interval) as i64;
         let first_grid = self.last_time - (self.last_time as u64 % self.interval) as i64 + iv;
         let mut g = first_grid.max(last_grid - iv * (CHECKPOINTS as i64 - 1));
+        let updates = self.updates.checked_add(1).ok_or(RiskError::Overflow)?;
         while g <= last_grid {
             let cum = self.cumulative_at(g)?;
             let s = self.slot(g);
             self.checkpoints[s] = Checkpoint {
                 time: g,
                 cumulative: split(cum),
+                // An update exactly on a grid point counts in it (at or before `time`).
+                updates: if g == now { updates } else { self.updates },
             };
             g += iv;
         }
         self.cumulative = split(self.cumulative_at(now)?);
         self.last_price = price;
         self.last_time = now;
+        self.updates = updates;
         Ok(())
     }
 
-    fn checkpoint(&self, time: i64) -> Result<u128, RiskError> {
-        if time < 0 || !(time as u64).is_multiple_of(self.interval) {
+    fn checkpoint_at(&self, time: i64) -> Result<&Checkpoint, RiskError> {
+        if time < 0 || self.interval == 0 || !(time as u64).is_multiple_of(self.interval) {
             return Err(RiskError::InvalidInput);
         }
         let c = &self.checkpoints[self.slot(time)];
         if c.time != time {
             return Err(RiskError::InsufficientHistory);
         }
-        Ok(join(c.cumulative))
+        Ok(c)
     }
 
-    /// Average price over [start, end]: `start` a grid time still in the ring, `end` a grid time or
-    /// any time at or after the last update.
+    /// Updates recorded in (start, end], each a grid time still in the ring or a time at or
+    /// after the last update.
+    pub fn updates_between(&self, start: i64, end: i64) -> Result<u64, RiskError> {
+        if end <= start {
+            return Err(RiskError::InvalidInput);
+        }
+        let from = self.state_at(start)?.1;
+        let to = self.state_at(end)?.1;
+        to.checked_sub(from).ok_or(RiskError::InvalidInput)
+    }
+
+    /// The settlement price of a window ending at `end` (a grid time, or at or after the last
+    /// update) and lasting `window` seconds (a multiple of the interval): its TWAP, refused when
+    /// fewer than `min_updates` fresh prices arrived in it (the sum extrapolates a stale price)
+    /// or when its start left the ring.
+    pub fn window_twap(&self, end: i64, window: u64, min_updates: u64) -> Result<u64, RiskError> {
+        if window == 0 || !window.is_multiple_of(self.interval) || self.last_time == 0 {
+            return Err(RiskError::InvalidInput);
+        }
+        let start = end.checked_sub(window as i64).ok_or(RiskError::Overflow)?;
+        if self.updates_between(start, end)? < min_updates {
+            return Err(RiskError::TooFewUpdates);
+        }
+        self.twap(start, end)
+    }
+
+    /// The newest window TWAP that `window_twap` accepts among windows ending on a grid point at
+    /// or before `end`, with the grid time it ends at: the reference an emergency price must stay
+    /// near. Bounded by the ring's length.
+    pub fn last_valid_twap(
+        &self,
+        end: i64,
+        window: u64,
+        min_updates: u64,
+    ) -> Result<(i64, u64), RiskError> {
+        if end < 0 || self.interval == 0 {
+            return Err(RiskError::InvalidInput);
+        }
+        let iv = self.interval as i64;
+        let mut g = end - (end as u64 % self.interval) as i64;
+        for _ in 0..CHECKPOINTS {
+            match self.window_twap(g, window, min_updates) {
+                Ok(price) => return Ok((g, price)),
+                Err(RiskError::Overflow) => return Err(RiskError::Overflow),
+                Err(_) => g -= iv,
+            }
+            if g <= 0 {
+                break;
+            }
+        }
+        Err(RiskError::InsufficientHistory)
+    }
+
+    /// Cumulative sum and updates recorded at `t`: a grid time still in the ring, or any time at
+    /// or after the last update (extrapolating the current price).
+    fn state_at(&self, t: i64) -> Result<(u128, u64), RiskError> {
+        if t >= self.last_time && self.last_time != 0 {
+            return Ok((self.cumulative_at(t)?, self.updates));
+        }
+        let c = self.checkpoint_at(t)?;
+        Ok((join(c.cumulative), c.updates))
+    }
+
+    /// Average price over [start, end], each a grid time still in the ring or a time at or
+    /// after the last update.
     pub fn twap(&self, start: i64, end: i64) -> Result<u64, RiskError> {
         if end <= start {
             return Err(RiskError::InvalidInput);
         }
-        let from = self.checkpoint(start)?;
-        let to = if end >= self.last_time {
-            self.cumulative_at(end)?
-        } else {
-            self.checkpoint(end)?
-        };
+        let from = self.state_at(start)?.0;
+        let to = self.state_at(end)?.0;
         let sum = to.checked_sub(from).ok_or(RiskError::InvalidInput)?;
         u64::try_from(sum / (end - start) as u128).map_err(|_| RiskError::Overflow)
     }
@@ -200,5 +270,32 @@ mod tests {
             Err(RiskError::InsufficientHistory)
         );
         assert_eq!(t.twap(end, end + 10), Ok(70));
+    }
+
+    #[test]
+    fn settlement_windows_count_fresh_updates() {
+        let mut t = Twap::new(60).unwrap();
+        t.update(100, 600).unwrap(); // on a grid point: counted at 600
+        t.update(110, 610).unwrap();
+        t.update(120, 700).unwrap();
+        // (600, 720]: the updates at 610 and 700.
+        assert_eq!(t.updates_between(600, 720), Ok(2));
+        assert_eq!(
+            t.updates_between(540, 720),
+            Err(RiskError::InsufficientHistory)
+        );
+        // The window [600, 720]: 100 × 10 + 110 × 90 + 120 × 20 over 120 s.
+        let avg = (100 * 10 + 110 * 90 + 120 * 20) / 120;
+        assert_eq!(t.window_twap(720, 120, 2), Ok(avg));
+        assert_eq!(t.window_twap(720, 120, 3), Err(RiskError::TooFewUpdates));
+        assert_eq!(t.window_twap(720, 90, 1), Err(RiskError::InvalidInput));
+        // Nothing fresh after 700: a window ending at 900 is the extrapolated 120 only.
+        assert_eq!(t.window_twap(900, 120, 1), Err(RiskError::TooFewUpdates));
+        // The newest window at or before 900 with two fresh updates ends at 720.
+        assert_eq!(t.last_valid_twap(900, 120, 2), Ok((720, avg)));
+        assert_eq!(
+            t.last_valid_twap(900, 120, 5),
+            Err(RiskError::InsufficientHistory)
+        );
     }
 }

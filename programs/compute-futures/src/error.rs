@@ -114,6 +114,40 @@ pub enum FuturesError {
     NoPositionsToSocialize,
     #[msg("A bankruptcy in a market this account trades is unresolved: withdrawals wait")]
     BankruptcyUnresolved,
+    #[msg("The series is still trading: its last-trade time has not passed")]
+    StillTrading,
+    #[msg("The series has not expired yet")]
+    NotExpired,
+    #[msg("The settlement price is already fixed")]
+    SettlementPriceFixed,
+    #[msg("The settlement price is not fixed yet")]
+    SettlementPriceNotFixed,
+    #[msg("The settlement window saw too few fresh index updates")]
+    TooFewIndexUpdates,
+    #[msg("The settlement window's index history is gone: use the fallback")]
+    SettlementHistoryGone,
+    #[msg("The fallback delay after expiry has not passed")]
+    FallbackTooEarly,
+    #[msg("The fallback price is too far from the last valid TWAP")]
+    FallbackOutsideBand,
+    #[msg("The account still has resting orders in this market: release_orders first")]
+    OrdersNotReleased,
+    #[msg("The market still has positions, orders, events, claims or funds")]
+    MarketNotEmpty,
+    #[msg("The series is not physically delivered")]
+    NotPhysical,
+    #[msg("Delivery opt-ins are taken between the last-trade time and the delivery cut-off")]
+    OutsideDeliveryWindow,
+    #[msg("The position already has a delivery record, or does not match it")]
+    DeliveryRecorded,
+    #[msg("Liquidation stops at the last-trade time: losses are settled at expiry")]
+    PastLastTrade,
+    #[msg("The account has no position in this market")]
+    NoPosition,
+    #[msg("The delivery token account is not the owner's account of the delivery mint")]
+    WrongDeliveryAccount,
+    #[msg("The series template does not match")]
+    WrongSeriesTemplate,
 }
 
 impl From<cfx_risk::RiskError> for FuturesError {
@@ -123,6 +157,7 @@ impl From<cfx_risk::RiskError> for FuturesError {
             | cfx_risk::RiskError::StaleQuotes
             | cfx_risk::RiskError::ConfidenceTooWide
             | cfx_risk::RiskError::InsufficientHistory => FuturesError::StaleOracle,
+            cfx_risk::RiskError::TooFewUpdates => FuturesError::TooFewIndexUpdates,
             _ => FuturesError::Overflow,
         }
     }

@@ -310,3 +310,81 @@ mod tests {
         assert!(data.len() <= EVENT_BUF);
     }
 }
+
+#[event]
+pub struct OrdersReleased {
+    pub market: Pubkey,
+    /// Orders taken off the book, and of them those whose owner's account was passed (the
+    /// others wait in the event queue for the crank).
+    pub released: u32,
+    pub applied: u32,
+    pub remaining: u32,
+}
+
+#[event]
+pub struct SettlementPriceFixed {
+    pub market: Pubkey,
+    pub price: u64,
+    /// `SettlementSource`: 1 TWAP, 2 admin fallback.
+    pub source: u8,
+    /// The TWAP the price was taken from or bounded by, and the end of its window.
+    pub reference_price: u64,
+    pub reference_end: i64,
+    pub fresh_updates: u64,
+}
+
+#[event]
+pub struct PositionSettled {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub lots: i64,
+    pub price: u64,
+    /// PnL of the position at the settlement price (after any socialized loss it owed).
+    pub realized_pnl: i64,
+    /// Net cash of the settlement (PnL and delivery): negative = paid in; positive = the claim
+    /// on the pool (`gain`), paid once the market is settled (`SettlementPaid`).
+    pub net: i64,
+    pub delivered_lots: u64,
+    pub returned_lots: u64,
+    /// Loss the account could not pay: covered by insurance (`insurance`), the rest by the
+    /// winners' payout (`shortfall`).
+    pub insurance: u64,
+    pub shortfall: u64,
+}
+
+#[event]
+pub struct SettlementPaid {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub gain: u64,
+    pub paid: u64,
+}
+
+#[event]
+pub struct DeliveryRecorded {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    /// `DELIVERY_*` of the margin account's position slot.
+    pub kind: u8,
+    pub lots: u64,
+    pub start: u64,
+    /// Quote reserved (longs) or tokens escrowed (shorts, base units).
+    pub amount: u64,
+}
+
+#[event]
+pub struct MarketClosed {
+    pub market: Pubkey,
+    pub settlement_price: u64,
+    pub settled_accounts: u64,
+    pub delivered_lots: u64,
+    pub to_insurance: u64,
+}
+
+#[event]
+pub struct SeriesTemplateSet {
+    pub template: Pubkey,
+    pub class: Pubkey,
+    pub period: u64,
+    pub next_expiry: i64,
+}

@@ -177,6 +177,55 @@ pub mod compute_futures {
         instructions::sweep_fees(ctx)
     }
 
+    /// Anyone takes up to `limit` resting orders off the book of a series past its last-trade
+    /// time, freeing their reservations (remaining accounts: the owners' margin accounts; orders
+    /// of owners not passed are queued for the crank).
+    pub fn release_orders<'info>(
+        ctx: Context<'info, ReleaseOrders<'info>>,
+        limit: u16,
+    ) -> Result<()> {
+        instructions::release_orders(ctx, limit)
+    }
+
+    /// Anyone fixes an expired series' settlement price, once, as the index TWAP over its
+    /// settlement window; refused with too few fresh index updates in it.
+    pub fn fix_settlement_price(ctx: Context<FixSettlementPrice>) -> Result<()> {
+        instructions::fix_settlement_price(ctx)
+    }
+
+    /// Admin posts the settlement price of an expired series the TWAP cannot fix, after the
+    /// fallback delay and within the band of the last valid TWAP.
+    pub fn post_settlement_price(ctx: Context<PostSettlementPrice>, price: u64) -> Result<()> {
+        instructions::post_settlement_price(ctx, price)
+    }
+
+    /// Anyone settles the positions of the margin accounts passed at the settlement price,
+    /// once each, with physical delivery where opted in, and pays settled winners once the
+    /// market is fully settled. Remaining accounts: margin accounts (each followed by its
+    /// owner's delivery-mint token account on a physically delivered series).
+    pub fn settle_positions<'info>(ctx: Context<'info, SettlePositions<'info>>) -> Result<()> {
+        instructions::settle_positions(ctx)
+    }
+
+    /// The owner opts `lots` of a position in a physically delivered series into delivery
+    /// (a long reserves the cash to pay). Remaining accounts: (market, index) of each position.
+    pub fn opt_in_delivery<'info>(
+        ctx: Context<'info, OptInDelivery<'info>>,
+        lots: u64,
+    ) -> Result<()> {
+        instructions::opt_in_delivery(ctx, lots)
+    }
+
+    /// A short that opted in escrows the compute tokens of its opted-in lots.
+    pub fn escrow_delivery(ctx: Context<EscrowDelivery>) -> Result<()> {
+        instructions::escrow_delivery(ctx)
+    }
+
+    /// Admin closes a fully settled, empty market and takes back the rent of its accounts.
+    pub fn close_market(ctx: Context<CloseMarket>) -> Result<()> {
+        instructions::close_market(ctx)
+    }
+
     /// Owner or delegate places an order (fast path). Remaining accounts: (market, index) of
     /// every other position, for the margin check.
     pub fn place_order<'info>(

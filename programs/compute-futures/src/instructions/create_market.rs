@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenInterface};
 use cfx_book::{Book, EventQueue};
 use cfx_risk::BPS;
 use compute_token::create::Creator;
@@ -40,6 +41,19 @@ pub struct MarketParams {
     /// seconds; the rest is socialized.
     pub insurance_cap: u64,
     pub insurance_period: u64,
+    /// Expiry: the settlement TWAP's window before `expiry_ts` (a multiple of the index's TWAP
+    /// interval, within its ring), the fresh index updates it needs, the delay after expiry
+    /// before the admin may post a fallback price, and that price's band around the last valid
+    /// TWAP.
+    pub settle_window: u64,
+    pub settle_min_updates: u64,
+    pub settle_fallback_delay: u64,
+    pub settle_fallback_band_bps: u64,
+    /// Physical delivery (with a delivery window): opt-ins close at this time (between the
+    /// last-trade time and expiry); penalty per lot a short opted in and did not escrow, bps of
+    /// its value.
+    pub delivery_cutoff_ts: i64,
+    pub delivery_penalty_bps: u64,
 }
 
 /// Admin opens a futures series on a class, priced by that class's index. The book and event-queue
@@ -61,6 +75,14 @@ pub struct CreateMarket<'info> {
     /// Delivery window for physically delivered series; must be of the same class.
     #[account(constraint = delivery_window.class == class.key() @ FuturesError::InvalidMarketParams)]
     pub delivery_window: Option<Box<Account<'info, Window>>>,
+    /// The delivery window's mint (physically delivered series).
+    #[account(address = delivery_window.as_ref().map(|w| w.mint).unwrap_or_default() @ FuturesError::InvalidMarketParams)]
+    pub delivery_mint: Option<Box<InterfaceAccount<'info, Mint>>>,
+    /// CHECK: created here as the exchange's token account of the delivery mint, at its seeds.
+    #[account(mut, seeds = [Market::DELIVERY_VAULT_SEED, market.key().as_ref()], bump)]
+    pub delivery_vault: Option<UncheckedAccount<'info>>,
+    #[account(constraint = delivery_token_program.key() == *delivery_mint.as_ref().ok_or(FuturesError::InvalidMarketParams)?.to_account_info().owner @ FuturesError::InvalidMarketParams)]
+    pub delivery_token_program: Option<Interface<'info, TokenInterface>>,
     /// CHECK: created here (`compute_token::create`), at its seeds.
     #[account(
         mut,
@@ -77,7 +99,26 @@ pub struct CreateMarket<'info> {
     pub system_program: Program<'info, System>,
 }
 
-fn validate(p: &MarketParams, now: i64) -> Result<()> {
+fn validate(p: &MarketParams, now: i64, twap_interval: u64, physical: bool) -> Result<()> {
+    let ring = twap_interval.saturating_mul(cfx_risk::twap::CHECKPOINTS as u64 - 1);
+    require!(
+        p.settle_window > 0
+            && twap_interval > 0
+            && p.settle_window.is_multiple_of(twap_interval)
+            // The settlement window starts and ends on the index's TWAP grid.
+            && p.expiry_ts > 0
+            && (p.expiry_ts as u64).is_multiple_of(twap_interval)
+            && p.settle_window <= ring
+            && p.settle_window <= p.expiry_ts.max(0) as u64
+            && p.settle_min_updates > 0
+            && p.settle_fallback_band_bps <= BPS
+            && p.settle_fallback_delay <= i64::MAX as u64
+            && (!physical
+                || (p.delivery_cutoff_ts >= p.last_trade_ts
+                    && p.delivery_cutoff_ts <= p.expiry_ts
+                    && p.delivery_penalty_bps <= BPS)),
+        FuturesError::InvalidMarketParams
+    );
     let margin = cfx_risk::margin::MarginParams {
         initial_bps: p.initial_margin_bps,
         maintenance_bps: p.maintenance_margin_bps,
@@ -121,8 +162,15 @@ fn validate(p: &MarketParams, now: i64) -> Result<()> {
 
 pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    validate(&params, now)?;
     let a = &ctx.accounts;
+    let physical = a.delivery_window.is_some();
+    validate(&params, now, a.index.load()?.twap.interval, physical)?;
+    require!(
+        physical == a.delivery_mint.is_some()
+            && physical == a.delivery_vault.is_some()
+            && physical == a.delivery_token_program.is_some(),
+        FuturesError::InvalidMarketParams
+    );
     require_keys_neq!(
         a.book.key(),
         a.event_queue.key(),
@@ -148,6 +196,25 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
         payer: &a.admin.to_account_info(),
         system_program: &a.system_program.to_account_info(),
     };
+    let mut delivery_vault = Pubkey::default();
+    if let (Some(mint), Some(vault), Some(program)) = (
+        &a.delivery_mint,
+        &a.delivery_vault,
+        &a.delivery_token_program,
+    ) {
+        let bump = ctx
+            .bumps
+            .delivery_vault
+            .ok_or(FuturesError::InvalidMarketParams)?;
+        creator.create_token_account(
+            &vault.to_account_info(),
+            &mint.to_account_info(),
+            &a.exchange.to_account_info(),
+            &program.to_account_info(),
+            &[Market::DELIVERY_VAULT_SEED, market_key.as_ref(), &[bump]],
+        )?;
+        delivery_vault = vault.key();
+    }
     let mut m = create_zero_copy::<Market>(
         &creator,
         &a.market,
@@ -194,6 +261,15 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
     m.insurance_cap = params.insurance_cap;
     m.insurance_period = params.insurance_period;
     m.insurance_period_start = now;
+    m.settle_window = params.settle_window;
+    m.settle_min_updates = params.settle_min_updates;
+    m.settle_fallback_delay = params.settle_fallback_delay;
+    m.settle_fallback_band_bps = params.settle_fallback_band_bps;
+    if physical {
+        m.delivery_cutoff_ts = params.delivery_cutoff_ts;
+        m.delivery_penalty_bps = params.delivery_penalty_bps;
+        m.delivery_vault = delivery_vault;
+    }
     m.status = MarketStatus::Active as u8;
     m.bump = ctx.bumps.market;
     crate::events::emit(&MarketCreated {

@@ -55,6 +55,9 @@ pub fn liquidate_position<'info>(
         (a.market.key(), a.account.key(), a.liquidator_account.key());
     require_keys_neq!(account_key, liquidator_key, FuturesError::SelfLiquidation);
     let mut market = a.market.load_mut()?;
+    // Positions are frozen from the last-trade time: what they lose after it is settled at
+    // expiry (insurance, then the winners' payout, cover an account that cannot pay).
+    require!(now < market.last_trade_ts, FuturesError::PastLastTrade);
     let prices = prices(&market, &*a.index.load()?, now)?;
     let mut acc = a.account.load_mut()?;
     let mut liq = a.liquidator_account.load_mut()?;

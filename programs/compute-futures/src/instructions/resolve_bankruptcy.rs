@@ -87,7 +87,24 @@ fn cover_loss(
             room_left: room_total - insurance,
         });
     }
-    if socialized > 0 {
+    let side_lots = if longs {
+        m.open_interest
+    } else {
+        m.short_interest
+    };
+    if socialized > 0 && side_lots == 0 && m.is_settled() {
+        // Every position of that side is settled already: the winners' payout bears the loss
+        // instead of a loss index no position would pay.
+        m.absorb_settlement_loss(socialized)?;
+        crate::events::emit(&LossSocialized {
+            market: *market_key,
+            account: *account_key,
+            amount: socialized,
+            side: !longs as u8,
+            lots: 0,
+            loss_index: m.loss_index(longs),
+        });
+    } else if socialized > 0 {
         m.socialize_loss(socialized, longs)?;
         crate::events::emit(&LossSocialized {
             market: *market_key,

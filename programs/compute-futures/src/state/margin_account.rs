@@ -33,11 +33,31 @@ pub struct PositionSlot {
     pub ask_price_min: u64,
     /// Resting orders in this market.
     pub orders: u32,
-    pub _pad: u32,
+    /// Delivery record (`DELIVERY_*`).
+    pub delivery: u8,
+    pub _pad: [u8; 3],
     /// The market's socialized-loss index of this position's side when it last paid (u128 as
     /// [low, high]): it owes `lots × (index − this)` when next touched.
     pub loss_paid: [u64; 2],
+    /// Lots opted in to take (long) or deliver (short), and where they start in the side's
+    /// records (their pro-rata range).
+    pub delivery_lots: u64,
+    pub delivery_start: u64,
+    /// Quote a long reserved out of collateral to pay for delivery.
+    pub delivery_reserve: u64,
+    /// A settled winner's gain, claimed from the market's settlement pool once every position
+    /// there is settled.
+    pub settle_gain: u64,
 }
+
+/// No delivery record.
+pub const DELIVERY_NONE: u8 = 0;
+/// A long opted in to take delivery.
+pub const DELIVERY_LONG: u8 = 1;
+/// A short opted in to deliver and has not escrowed.
+pub const DELIVERY_SHORT: u8 = 2;
+/// A short opted in and escrowed its tokens.
+pub const DELIVERY_ESCROWED: u8 = 3;
 
 impl PositionSlot {
     pub fn position(&self) -> Position {
@@ -105,6 +125,8 @@ impl PositionSlot {
             && self.orders == 0
             && self.bid_lots == 0
             && self.ask_lots == 0
+            && self.delivery == DELIVERY_NONE
+            && self.settle_gain == 0
     }
 }
 
@@ -157,7 +179,7 @@ pub struct MarginAccount {
     pub _reserved: [u8; 128],
 }
 
-const _: () = assert!(core::mem::size_of::<MarginAccount>() == 2200);
+const _: () = assert!(core::mem::size_of::<MarginAccount>() == 2456);
 
 /// One fill as it lands on one account: bought or sold `lots` worth `value` (quote native
 /// units), paying `charges` out of collateral (fees, crank reward, insurance share; negative for

@@ -125,14 +125,63 @@ pub struct Market {
     pub insurance_received_total: u64,
     pub insurance_drawn_total: u64,
     pub socialized_total: u64,
+    /// Expiry: the settlement price is the index TWAP over the `settle_window` seconds before
+    /// `expiry_ts`, with at least `settle_min_updates` fresh index updates in it. Past
+    /// `expiry_ts + settle_fallback_delay` the admin may post one instead, within
+    /// `settle_fallback_band_bps` of the last valid TWAP.
+    pub settle_window: u64,
+    pub settle_min_updates: u64,
+    pub settle_fallback_delay: u64,
+    pub settle_fallback_band_bps: u64,
+    /// Physical delivery (`delivery_mint` set): longs opt in and shorts opt in and escrow between
+    /// `last_trade_ts` and `delivery_cutoff_ts`; a short pays `delivery_penalty_bps` of the value
+    /// of each lot it opted to deliver and did not escrow.
+    pub delivery_cutoff_ts: i64,
+    pub delivery_penalty_bps: u64,
+    /// Token account of `delivery_mint`, owned by the exchange, holding the shorts' escrow.
+    pub delivery_vault: Pubkey,
+    pub delivery_long_opted: u64,
+    pub delivery_short_opted: u64,
+    pub delivery_short_escrowed: u64,
+    /// Quote longs reserved to pay for delivery, held out of their collateral.
+    pub delivery_reserved: u64,
+    /// Settlement price (ticks; 0 until fixed), when it was fixed, and how (`SettlementSource`).
+    pub settlement_price: u64,
+    pub settled_ts: i64,
+    pub settlement_source: u8,
+    pub _pad3: [u8; 7],
+    /// Settlement claims: gains of settled winners (`owed`), of those the gains claimed and the
+    /// quote paid for them, losses nobody could pay (`shortfall`, borne by the winners' payout
+    /// pro rata), and the payout rounding handed to the insurance fund after the last claim.
+    /// The collateral vault holds `owed − shortfall − paid − rounding` for the open claims.
+    pub settle_owed: u64,
+    pub settle_claimed: u64,
+    pub settle_paid: u64,
+    pub settle_shortfall: u64,
+    pub settle_rounding: u64,
+    /// Accounts settled; lots delivered.
+    pub settled_accounts: u64,
+    pub delivered_lots: u64,
     /// Room for fields added later without migrating accounts.
-    pub _reserved: [u8; 104],
+    pub _reserved: [u8; 128],
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == 688);
+const _: () = assert!(core::mem::size_of::<Market>() == 904);
+
+/// How a settlement price was fixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SettlementSource {
+    /// The index TWAP over the settlement window (`fix_settlement_price`).
+    Twap = 1,
+    /// Posted by the admin after the fallback delay (`post_settlement_price`).
+    Fallback = 2,
+}
 
 impl Market {
     pub const SEED: &'static [u8] = b"market";
+    /// Seeds of a physically delivered series' escrow vault: this, the market.
+    pub const DELIVERY_VAULT_SEED: &'static [u8] = b"delivery";
 
     /// One account's position changed as `fill` says: open interest (longs) and short interest
     /// follow.

@@ -35,7 +35,7 @@ pub struct PriceIndex {
     pub _reserved: [u8; 128],
 }
 
-const _: () = assert!(core::mem::size_of::<PriceIndex>() == 2264);
+const _: () = assert!(core::mem::size_of::<PriceIndex>() == 2784);
 
 impl PriceIndex {
     pub const SEED: &'static [u8] = b"index";
