@@ -356,6 +356,56 @@ impl Fx {
         queue_capacity: usize,
         window: Option<(Pubkey, Pubkey)>,
     ) -> Result<MarketFx, TxError> {
+        self.open_market(
+            params.expiry_ts,
+            book_capacity,
+            queue_capacity,
+            window,
+            |a| ix(a, ins::CreateMarket { params }),
+        )
+        .await
+    }
+
+    /// `list_series` of `template` for `expiry`.
+    pub async fn list_series(
+        &mut self,
+        template: &Pubkey,
+        expiry: i64,
+    ) -> Result<MarketFx, TxError> {
+        let template = *template;
+        self.open_market(expiry, BOOK_CAPACITY, QUEUE_CAPACITY, None, |a| {
+            ix(
+                acc::ListSeries {
+                    admin: a.admin,
+                    exchange: a.exchange,
+                    template,
+                    class: a.class,
+                    index: a.index,
+                    delivery_window: None,
+                    delivery_mint: None,
+                    delivery_vault: None,
+                    delivery_token_program: None,
+                    market: a.market,
+                    book: a.book,
+                    event_queue: a.event_queue,
+                    system_program: a.system_program,
+                },
+                ins::ListSeries { expiry },
+            )
+        })
+        .await
+    }
+
+    /// Creates book and queue accounts and sends the instruction `make` builds from the market's
+    /// accounts (as `create_market` takes them).
+    async fn open_market(
+        &mut self,
+        expiry: i64,
+        book_capacity: usize,
+        queue_capacity: usize,
+        window: Option<(Pubkey, Pubkey)>,
+        make: impl FnOnce(acc::CreateMarket) -> Instruction,
+    ) -> Result<MarketFx, TxError> {
         let book = crate::context::new_keypair();
         let queue = crate::context::new_keypair();
         let payer = self.t.payer_key();
@@ -365,7 +415,7 @@ impl Fx {
             Market::SEED,
             self.exchange.as_ref(),
             self.class.as_ref(),
-            &params.expiry_ts.to_le_bytes(),
+            &expiry.to_le_bytes(),
         ]);
         let ixs = [
             system_instruction::create_account(
@@ -382,23 +432,20 @@ impl Fx {
                 queue_len as u64,
                 &ID,
             ),
-            ix(
-                acc::CreateMarket {
-                    admin: self.admin.pubkey(),
-                    exchange: self.exchange,
-                    class: self.class,
-                    index: self.index,
-                    delivery_window: window.map(|w| w.0),
-                    delivery_mint: window.map(|w| w.1),
-                    delivery_vault: window.map(|_| delivery_vault_pda(&market)),
-                    delivery_token_program: window.map(|_| crate::token::token_2022_id()),
-                    market,
-                    book: book.pubkey(),
-                    event_queue: queue.pubkey(),
-                    system_program: anchor_lang::system_program::ID,
-                },
-                ins::CreateMarket { params },
-            ),
+            make(acc::CreateMarket {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                class: self.class,
+                index: self.index,
+                delivery_window: window.map(|w| w.0),
+                delivery_mint: window.map(|w| w.1),
+                delivery_vault: window.map(|_| delivery_vault_pda(&market)),
+                delivery_token_program: window.map(|_| crate::token::token_2022_id()),
+                market,
+                book: book.pubkey(),
+                event_queue: queue.pubkey(),
+                system_program: anchor_lang::system_program::ID,
+            }),
         ];
         let admin = self.admin.insecure_clone();
         self.t.send(&ixs, &[&admin, &book, &queue]).await?;
@@ -407,9 +454,36 @@ impl Fx {
             key: market,
             book: book.pubkey(),
             queue: queue.pubkey(),
-            expiry: params.expiry_ts,
+            expiry,
             delivery: window.map(|w| (w.1, delivery_vault_pda(&market))),
         })
+    }
+
+    /// `create_series_template` `id` of the fixture's class with `args`.
+    pub fn create_series_template_ix(
+        &self,
+        signer: &Pubkey,
+        id: u16,
+        args: compute_futures::instructions::SeriesTemplateArgs,
+    ) -> (Instruction, Pubkey) {
+        let template = pda(&[
+            compute_futures::state::SeriesTemplate::SEED,
+            self.exchange.as_ref(),
+            self.class.as_ref(),
+            &id.to_le_bytes(),
+        ]);
+        let i = ix(
+            acc::CreateSeriesTemplate {
+                admin: *signer,
+                exchange: self.exchange,
+                class: self.class,
+                index: self.index,
+                template,
+                system_program: anchor_lang::system_program::ID,
+            },
+            ins::CreateSeriesTemplate { id, args },
+        );
+        (i, template)
     }
 
     pub fn margin_pda(&self, owner: &Pubkey, number: u16) -> Pubkey {

@@ -463,3 +463,241 @@ async fn expiry_cranks_release_32_orders_and_settle_16_accounts_per_transaction(
             .unwrap();
     report_cu("close_market", cu);
 }
+
+#[tokio::test]
+async fn a_weekly_template_lists_series_that_run_their_whole_life() {
+    use cfx_risk::series::Schedule;
+    use compute_futures::instructions::SeriesTemplateArgs;
+    let mut fx = Fx::new().await;
+    let admin = fx.admin.insecure_clone();
+    let mut name_prefix = [0u8; 16];
+    name_prefix[..9].copy_from_slice(b"H100-GPUH");
+    let args = SeriesTemplateArgs {
+        schedule: 1,
+        weekday: 4,
+        time_of_day: 16 * 3_600,
+        name_prefix,
+        last_trade_before: 3_600,
+        delivery_cutoff_before: 0,
+        physical: false,
+        params: market_params(EXPIRY),
+    };
+    let watch = [fx.exchange];
+    // Only the admin, and only a schedule that exists and parameters create_market accepts.
+    let k = fx.trader(0).await;
+    let (i, _) = fx.create_series_template_ix(&k.owner.pubkey(), 1, args);
+    fx.refused(&watch, &[i], &[&k.owner], Some(E::NotAdmin))
+        .await;
+    for bad in [
+        SeriesTemplateArgs { weekday: 7, ..args },
+        SeriesTemplateArgs {
+            schedule: 3,
+            ..args
+        },
+        SeriesTemplateArgs {
+            time_of_day: 86_400,
+            ..args
+        },
+    ] {
+        let (i, _) = fx.create_series_template_ix(&admin.pubkey(), 1, bad);
+        fx.refused(&watch, &[i], &[&admin], Some(E::WrongSeriesTemplate))
+            .await;
+    }
+    let mut bad = args;
+    bad.params.initial_margin_bps = 100;
+    let (i, _) = fx.create_series_template_ix(&admin.pubkey(), 1, bad);
+    fx.refused(&watch, &[i], &[&admin], Some(E::InvalidMarketParams))
+        .await;
+    let (i, template) = fx.create_series_template_ix(&admin.pubkey(), 1, args);
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+
+    // The client computes the upcoming expiry as the program does: Friday 16:00 UTC.
+    let schedule = Schedule::Weekly {
+        weekday: 4,
+        time_of_day: 16 * 3_600,
+    };
+    let now = fx.t.now().await;
+    let first = schedule.next_expiry(now + 3_600).unwrap();
+    let r = fx.list_series(&template, first + 7 * 86_400).await;
+    assert_err(r.map(|_| 0), E::WrongSeriesTemplate);
+    let m1 = fx.list_series(&template, first).await.unwrap();
+    let m2 = fx.list_series(&template, first + 7 * 86_400).await.unwrap();
+    let r = fx.list_series(&template, first).await;
+    assert!(r.is_err(), "listed once");
+    let s1 = fx.market_state_of(&m1.key).await;
+    let s2 = fx.market_state_of(&m2.key).await;
+    assert_eq!(s1.name, schedule.name(&name_prefix, first).unwrap());
+    assert_eq!(&s1.name[..17], b"H100-GPUH-2026W49");
+    assert_eq!(&s2.name[..17], b"H100-GPUH-2026W50");
+    assert_eq!((s1.expiry_ts, s1.last_trade_ts), (first, first - 3_600));
+    assert_eq!(s1.settle_window, SETTLE_WINDOW);
+    assert_eq!(s1.initial_margin_bps, args.params.initial_margin_bps);
+
+    // The first series runs its whole life.
+    fx.market = m1;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    fx.place(&a, order(ASK, POST_ONLY, MID, 5)).await.unwrap();
+    fx.place(&b, order(BID, IOC, MID, 5)).await.unwrap();
+    fx.crank(&[a.account], &k.account, 8).await.unwrap();
+    let w = [a.account, b.account, k.account];
+    fx.assert_conserved(&w).await;
+    let now = fx.t.now().await;
+    fx.advance(first - 3_600 - now, INDEX_PRICE).await;
+    fx.t.send(&[fx.release_orders_ix(&[], 8)], &[])
+        .await
+        .unwrap();
+    publish_settlement_window(&mut fx, 2_400_000, 2_400_000).await;
+    fx.advance(360, 2_400_000).await;
+    fx.t.send(&[fx.fix_settlement_price_ix()], &[])
+        .await
+        .unwrap();
+    let price = ticks(2_400_000);
+    let pnl_a = settlement_pnl(&mut fx, &a.account, price).await;
+    let pnl_b = settlement_pnl(&mut fx, &b.account, price).await;
+    let (ca, cb) = (
+        fx.margin(&a.account).await.collateral,
+        fx.margin(&b.account).await.collateral,
+    );
+    fx.t.send(&[fx.settle_ix(&[a.account, b.account])], &[])
+        .await
+        .unwrap();
+    assert_eq!(fx.margin(&a.account).await.collateral, ca + pnl_a);
+    assert_eq!(fx.margin(&b.account).await.collateral, cb + pnl_b);
+    assert_eq!(pnl_a, -pnl_b);
+    fx.crank(&[], &k.account, 8).await.unwrap();
+    fx.assert_conserved(&w).await;
+    fx.t.send(&[fx.close_market_ix(&admin.pubkey())], &[&admin])
+        .await
+        .unwrap();
+    assert!(fx.t.account(&fx.market.key).await.is_none());
+}
+
+#[tokio::test]
+async fn expiry_instructions_refuse_substituted_accounts_and_skip_foreign_ones() {
+    let mut fx = Fx::new().await;
+    let first = fx.market;
+    let other = fx.create_market(EXPIRY + 86_400).await.unwrap();
+    let e = first.expiry;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let k = fx.trader(1_000 * USD).await;
+    fx.place(&a, order(ASK, POST_ONLY, MID, 5)).await.unwrap();
+    fx.place(&b, order(BID, IOC, MID, 5)).await.unwrap();
+    fx.crank(&[a.account], &k.account, 8).await.unwrap();
+    // k trades only in the other market.
+    fx.market = other;
+    fx.place(&k, order(BID, POST_ONLY, MID - 100, 2))
+        .await
+        .unwrap();
+    fx.market = first;
+    fx.place(&a, order(ASK, POST_ONLY, MID + 100, 1))
+        .await
+        .unwrap();
+
+    // Past the last trade, liquidation stops.
+    let now = fx.t.now().await;
+    fx.advance(e - 3_600 - now, INDEX_PRICE).await;
+    let i = fx
+        .liquidate_position_ix(&k, &b.account, u64::MAX, u64::MAX)
+        .await;
+    fx.refused(
+        &[b.account, k.account],
+        &[i],
+        &[&k.owner],
+        Some(E::PastLastTrade),
+    )
+    .await;
+    // Another market's book or queue.
+    let mut i = fx.release_orders_ix(&[a.account], 8);
+    i.accounts[1].pubkey = other.book;
+    fx.refused(
+        &[first.book, other.book],
+        &[i],
+        &[],
+        Some(E::WrongBookAccount),
+    )
+    .await;
+    let mut i = fx.release_orders_ix(&[a.account], 8);
+    i.accounts[2].pubkey = other.queue;
+    fx.refused(
+        &[first.queue, other.queue],
+        &[i],
+        &[],
+        Some(E::WrongBookAccount),
+    )
+    .await;
+    // The other market is still trading: nothing of it can be released.
+    fx.market = other;
+    let i = fx.release_orders_ix(&[k.account], 8);
+    fx.refused(&[other.book], &[i], &[], Some(E::StillTrading))
+        .await;
+    fx.market = first;
+    // A zero limit releases nothing.
+    fx.t.send(&[fx.release_orders_ix(&[a.account], 0)], &[])
+        .await
+        .unwrap();
+    assert_eq!(fx.book_orders().await.1.len(), 1);
+    fx.t.send(&[fx.release_orders_ix(&[a.account], 8)], &[])
+        .await
+        .unwrap();
+
+    publish_settlement_window(&mut fx, INDEX_PRICE, INDEX_PRICE).await;
+    fx.advance(360, INDEX_PRICE).await;
+    // Another index for the price.
+    let mut i = fx.fix_settlement_price_ix();
+    i.accounts[1].pubkey = fx.exchange;
+    fx.refused(&[first.key], &[i], &[], None).await;
+    fx.t.send(&[fx.fix_settlement_price_ix()], &[])
+        .await
+        .unwrap();
+    // An overflow-sized fallback is refused as already fixed, never stored.
+    let admin = fx.admin.insecure_clone();
+    let i = fx.post_settlement_price_ix(&admin.pubkey(), u64::MAX);
+    fx.refused(&[first.key], &[i], &[&admin], Some(E::SettlementPriceFixed))
+        .await;
+
+    // Settling with the other market's queue is refused; k (no position here) is skipped, and
+    // its position in the other market is untouched.
+    let mut i = fx.settle_ix(&[a.account, b.account]);
+    i.accounts[2].pubkey = other.queue;
+    fx.refused(
+        &[a.account, b.account],
+        &[i],
+        &[],
+        Some(E::WrongBookAccount),
+    )
+    .await;
+    let k_before = fx.margin(&k.account).await;
+    fx.t.send(&[fx.settle_ix(&[k.account, a.account, b.account])], &[])
+        .await
+        .unwrap();
+    let k_after = fx.margin(&k.account).await;
+    assert_eq!(k_before.collateral, k_after.collateral);
+    assert_eq!(k_before.positions, k_after.positions);
+    // The other market cannot be settled or closed yet.
+    fx.market = other;
+    let i = fx.settle_ix(&[k.account]);
+    fx.refused(&[k.account], &[i], &[], Some(E::SettlementPriceNotFixed))
+        .await;
+    fx.market = first;
+    // Closing with the other market's book, or before the queue is drained: refused.
+    let mut i = fx.close_market_ix(&admin.pubkey());
+    i.accounts[3].pubkey = other.book;
+    fx.refused(
+        &[first.key, other.book],
+        &[i],
+        &[&admin],
+        Some(E::WrongBookAccount),
+    )
+    .await;
+    if fx.queue_len().await > 0 {
+        let i = fx.close_market_ix(&admin.pubkey());
+        fx.refused(&[first.key], &[i], &[&admin], Some(E::MarketNotEmpty))
+            .await;
+    }
+    fx.crank(&[a.account], &k.account, 8).await.unwrap();
+    fx.t.send(&[fx.close_market_ix(&admin.pubkey())], &[&admin])
+        .await
+        .unwrap();
+}

@@ -15,6 +15,7 @@ pub mod mark;
 pub mod math;
 pub mod oracle;
 pub mod position;
+pub mod series;
 pub mod settlement;
 pub mod twap;
 

@@ -86,6 +86,22 @@ pub mod compute_futures {
         instructions::create_market(ctx, params)
     }
 
+    /// Admin stores a series template of a class: weekly or monthly expiries, the name, the
+    /// last-trade and delivery cut-off times before expiry, and the market parameters.
+    pub fn create_series_template(
+        ctx: Context<CreateSeriesTemplate>,
+        id: u16,
+        args: SeriesTemplateArgs,
+    ) -> Result<()> {
+        instructions::create_series_template(ctx, id, args)
+    }
+
+    /// Admin lists a template's next series (expiring at `expiry`, the template's upcoming
+    /// expiry), on client-created book and event-queue accounts as for `create_market`.
+    pub fn list_series(ctx: Context<ListSeries>, expiry: i64) -> Result<()> {
+        instructions::list_series(ctx, expiry)
+    }
+
     /// Admin switches a series between active and close-only (emergencies).
     pub fn set_market_status(ctx: Context<SetMarketStatus>, status: u8) -> Result<()> {
         instructions::set_market_status(ctx, status)

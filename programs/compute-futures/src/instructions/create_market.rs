@@ -11,7 +11,7 @@ use crate::state::book::{init_header, BOOK_DISCRIMINATOR, HEADER_LEN, QUEUE_DISC
 use crate::state::create::create_zero_copy;
 use crate::state::{Exchange, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, InitSpace)]
 pub struct MarketParams {
     pub name: [u8; 24],
     pub lot_size: u64,
@@ -99,7 +99,7 @@ pub struct CreateMarket<'info> {
     pub system_program: Program<'info, System>,
 }
 
-fn validate(p: &MarketParams, now: i64, twap_interval: u64, physical: bool) -> Result<()> {
+pub fn validate(p: &MarketParams, now: i64, twap_interval: u64, physical: bool) -> Result<()> {
     let ring = twap_interval.saturating_mul(cfx_risk::twap::CHECKPOINTS as u64 - 1);
     require!(
         p.settle_window > 0
@@ -161,8 +161,52 @@ fn validate(p: &MarketParams, now: i64, twap_interval: u64, physical: bool) -> R
 }
 
 pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
     let a = &ctx.accounts;
+    open_market(
+        &OpenMarket {
+            admin: &a.admin,
+            exchange: &a.exchange,
+            class: &a.class,
+            index: &a.index,
+            delivery_window: a.delivery_window.as_deref(),
+            delivery_mint: a.delivery_mint.as_deref(),
+            delivery_vault: a.delivery_vault.as_ref(),
+            delivery_token_program: a.delivery_token_program.as_ref(),
+            market: &a.market,
+            book: &a.book,
+            event_queue: &a.event_queue,
+            system_program: &a.system_program,
+            market_bump: ctx.bumps.market,
+            delivery_vault_bump: ctx.bumps.delivery_vault,
+        },
+        &params,
+    )
+}
+
+/// The accounts a new market is opened on (`create_market`, `list_series`), checked by their
+/// instruction's accounts struct.
+pub struct OpenMarket<'a, 'info> {
+    pub admin: &'a Signer<'info>,
+    pub exchange: &'a AccountLoader<'info, Exchange>,
+    pub class: &'a Account<'info, ComputeClass>,
+    pub index: &'a AccountLoader<'info, PriceIndex>,
+    pub delivery_window: Option<&'a Account<'info, Window>>,
+    pub delivery_mint: Option<&'a InterfaceAccount<'info, Mint>>,
+    pub delivery_vault: Option<&'a UncheckedAccount<'info>>,
+    pub delivery_token_program: Option<&'a Interface<'info, TokenInterface>>,
+    pub market: &'a UncheckedAccount<'info>,
+    pub book: &'a UncheckedAccount<'info>,
+    pub event_queue: &'a UncheckedAccount<'info>,
+    pub system_program: &'a Program<'info, System>,
+    pub market_bump: u8,
+    pub delivery_vault_bump: Option<u8>,
+}
+
+/// Validates `params` and opens the market: book and queue initialized, delivery vault created
+/// for a physically delivered series, the market account created at its seeds.
+pub fn open_market(a: &OpenMarket, params: &MarketParams) -> Result<()> {
+    let params = *params;
+    let now = Clock::get()?.unix_timestamp;
     let physical = a.delivery_window.is_some();
     validate(&params, now, a.index.load()?.twap.interval, physical)?;
     require!(
@@ -202,9 +246,8 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
         &a.delivery_vault,
         &a.delivery_token_program,
     ) {
-        let bump = ctx
-            .bumps
-            .delivery_vault
+        let bump = a
+            .delivery_vault_bump
             .ok_or(FuturesError::InvalidMarketParams)?;
         creator.create_token_account(
             &vault.to_account_info(),
@@ -217,13 +260,13 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
     }
     let mut m = create_zero_copy::<Market>(
         &creator,
-        &a.market,
+        a.market,
         &[
             Market::SEED,
             exchange_key.as_ref(),
             class_key.as_ref(),
             &params.expiry_ts.to_le_bytes(),
-            &[ctx.bumps.market],
+            &[a.market_bump],
         ],
     )?;
     m.exchange = exchange_key;
@@ -271,7 +314,7 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
         m.delivery_vault = delivery_vault;
     }
     m.status = MarketStatus::Active as u8;
-    m.bump = ctx.bumps.market;
+    m.bump = a.market_bump;
     crate::events::emit(&MarketCreated {
         market: market_key,
         class: m.class,

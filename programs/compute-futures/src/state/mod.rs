@@ -4,11 +4,13 @@ pub mod exchange;
 pub mod margin_account;
 pub mod market;
 pub mod price_index;
+pub mod series;
 
 pub use exchange::*;
 pub use margin_account::*;
 pub use market::*;
 pub use price_index::*;
+pub use series::*;
 
 /// A u128 stored as `[low, high]` u64 halves (zero-copy accounts keep 8-byte alignment, the same
 /// on SBF and natively).
