@@ -1070,7 +1070,9 @@ impl Fx {
                 insurance_vault: self.insurance_vault,
                 token_program: spl_token_id(),
                 delivery_vault: d.map(|d| d.1),
+                delivery_mint: d.map(|d| d.0),
                 delivery_token_program: d.map(|_| crate::token::token_2022_id()),
+                delivery_sweep: None,
             },
             ins::CloseMarket {},
         )

@@ -47,6 +47,15 @@ async fn trader_for(fx: &mut Fx, owner: Keypair, deposit: u64) -> Trader {
 /// A provider mints each short its position's lots of a delivery window's tokens; the shorts
 /// sell their lots at MID to the longs; the clock stands at the last-trade time.
 async fn physical(longs: &[(u64, u64)], shorts: &[(u64, u64, bool)]) -> Physical {
+    physical_with(longs, shorts, false).await
+}
+
+/// `physical`; with `resting`, the first short also leaves an ask of 1 lot on the book.
+async fn physical_with(
+    longs: &[(u64, u64)],
+    shorts: &[(u64, u64, bool)],
+    resting: bool,
+) -> Physical {
     let (mut ctm, class) = Fx::compute_token_setup(None).await;
     let p = ctm.new_provider(&class.key, 1_000 * 2_000_000).await;
     ctm.deposit(&p, 1_000 * 2_000_000).await.unwrap();
@@ -109,6 +118,11 @@ async fn physical(longs: &[(u64, u64)], shorts: &[(u64, u64, bool)]) -> Physical
     }
     let makers: Vec<Pubkey> = ss.iter().map(|s| s.tr.account).collect();
     fx.crank(&makers, &k.account, 64).await.unwrap();
+    if resting {
+        fx.place(&ss[0].tr, order(ASK, POST_ONLY, MID + 500, 1))
+            .await
+            .unwrap();
+    }
     // Opting in before the last trade is refused.
     if let Some(l) = ls.first() {
         let i = fx.opt_in_delivery_ix(&l.tr, 1, &[fx.market.key]);
@@ -162,6 +176,7 @@ async fn deliver(mut x: Physical) {
         ),
         (totals.long_opted, totals.short_opted, totals.short_escrowed)
     );
+    let supply = x.fx.t.mint_supply(&x.mint).await;
     let escrowed = x.fx.t.token_balance(&vault).await;
     assert_eq!(escrowed, totals.short_escrowed);
     let all: Vec<Pubkey> = x
@@ -328,9 +343,45 @@ async fn deliver(mut x: Physical) {
         (m.open_interest, m.short_interest, m.delivery_reserved),
         (0, 0, 0)
     );
+    assert_eq!(
+        x.fx.t.mint_supply(&x.mint).await,
+        supply,
+        "nothing minted or burned"
+    );
+    // A token sent to the vault after every delivery was settled does not block closing: it is
+    // swept to an account the admin names.
     let admin = x.fx.admin.insecure_clone();
-    let i = x.fx.close_market_ix(&admin.pubkey());
-    x.fx.t.send(&[i], &[&admin]).await.unwrap();
+    let donor = &x.longs[0];
+    if x.fx.t.token_balance(&donor.units).await > 0 {
+        let owner = donor.tr.owner.insecure_clone();
+        x.fx.t
+            .transfer_tokens(
+                &token_2022_id(),
+                &donor.units,
+                &x.mint,
+                &vault,
+                &owner,
+                1,
+                0,
+            )
+            .await
+            .unwrap();
+        let i = x.fx.close_market_ix(&admin.pubkey());
+        x.fx.refused(&[market], &[i], &[&admin], Some(E::MarketNotEmpty))
+            .await;
+        let sweep =
+            x.fx.t
+                .create_token_account(&token_2022_id(), &x.mint, &admin.pubkey())
+                .await;
+        let mut i = x.fx.close_market_ix(&admin.pubkey());
+        let n = i.accounts.len();
+        i.accounts[n - 1] = solana_sdk::instruction::AccountMeta::new(sweep, false);
+        x.fx.t.send(&[i], &[&admin]).await.unwrap();
+        assert_eq!(x.fx.t.token_balance(&sweep).await, 1);
+    } else {
+        let i = x.fx.close_market_ix(&admin.pubkey());
+        x.fx.t.send(&[i], &[&admin]).await.unwrap();
+    }
     assert!(x.fx.t.account(&vault).await.is_none());
 }
 
@@ -387,4 +438,35 @@ async fn delivery_records_are_checked() {
     let i = x.fx.opt_in_delivery_ix(&l.tr, 1, &[x.fx.market.key]);
     x.fx.refused(&w, &[i], &[&lo], None).await;
     x.fx.market = physical;
+}
+
+#[tokio::test]
+async fn a_position_with_an_order_left_opts_in_only_once_it_is_released() {
+    let mut x = physical_with(&[(3, 3)], &[(3, 3, true)], true).await;
+    let market = x.fx.market.key;
+    let s = &x.shorts[0];
+    let so = s.tr.owner.insecure_clone();
+    let i = x.fx.opt_in_delivery_ix(&s.tr, 3, &[market]);
+    x.fx.refused(
+        &[s.tr.account, market],
+        &[i],
+        &[&so],
+        Some(E::OrdersNotReleased),
+    )
+    .await;
+    let i = x.fx.release_orders_ix(&[s.tr.account], 8);
+    x.fx.t.send(&[i], &[]).await.unwrap();
+    let i = x.fx.opt_in_delivery_ix(&s.tr, 3, &[market]);
+    x.fx.t.send(&[i], &[&so]).await.unwrap();
+    // The short reserved the penalty on its lots at the index plus the band: 3 lots of 2,500,000,
+    // +3%, 10% of it.
+    let slot =
+        x.fx.margin(&s.tr.account)
+            .await
+            .positions
+            .into_iter()
+            .find(|p| p.market == market)
+            .unwrap();
+    assert_eq!(slot.delivery_reserve, 772_500);
+    assert_eq!(x.fx.market_state().await.delivery_open, 1);
 }

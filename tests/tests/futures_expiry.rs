@@ -321,7 +321,7 @@ async fn the_settlement_price_needs_fresh_updates_or_a_bounded_fallback() {
 }
 
 #[tokio::test]
-async fn a_settlement_window_whose_history_left_the_ring_cannot_be_fixed() {
+async fn a_settlement_window_whose_history_left_the_ring_needs_the_bounded_fallback() {
     let mut fx = Fx::new().await;
     let e = fx.market.expiry;
     let market = fx.market.key;
@@ -332,6 +332,18 @@ async fn a_settlement_window_whose_history_left_the_ring_cannot_be_fixed() {
     let i = fx.fix_settlement_price_ix();
     fx.refused(&[market], &[i], &[], Some(E::SettlementHistoryGone))
         .await;
+    // The fallback is bounded by the index now.
+    let admin = fx.admin.insecure_clone();
+    let reference = ticks(2_600_000);
+    let i = fx.post_settlement_price_ix(&admin.pubkey(), reference * 112 / 100);
+    fx.refused(&[market], &[i], &[&admin], Some(E::FallbackOutsideBand))
+        .await;
+    let i = fx.post_settlement_price_ix(&admin.pubkey(), reference * 105 / 100);
+    fx.t.send(&[i], &[&admin]).await.unwrap();
+    assert_eq!(
+        fx.market_state().await.settlement_price,
+        reference * 105 / 100
+    );
 }
 
 #[tokio::test]
@@ -370,7 +382,12 @@ async fn an_account_in_bad_debt_at_settlement_is_covered_by_insurance_then_the_w
     let coll_a = fx.margin(&a.account).await.collateral;
     let coll_b = fx.margin(&b.account).await.collateral;
     let unpaid = (-pnl_a - coll_a) as u64;
-    assert!(unpaid > USD, "a cannot pay: {unpaid}");
+    // The worked example of docs/compute-futures.md ("Expiry").
+    assert_eq!(
+        (coll_a, pnl_a, pnl_b),
+        (11_899_900, -20_000_000, 20_000_000)
+    );
+    assert_eq!(unpaid, 8_100_100);
     let insurance_before = fx.t.token_balance(&fx.insurance_vault.clone()).await;
 
     // b first (its claim waits for a), then a: the insurance fund pays its cap, the rest comes
@@ -378,6 +395,7 @@ async fn an_account_in_bad_debt_at_settlement_is_covered_by_insurance_then_the_w
     let i = fx.settle_ix(&[b.account, a.account]);
     fx.t.send(&[i], &[]).await.unwrap();
     let shortfall = unpaid - USD;
+    assert_eq!(shortfall, 7_100_100);
     assert_eq!(fx.margin(&a.account).await.collateral, 0);
     assert_eq!(
         fx.t.token_balance(&fx.insurance_vault.clone()).await,
@@ -700,4 +718,61 @@ async fn expiry_instructions_refuse_substituted_accounts_and_skip_foreign_ones()
     fx.t.send(&[fx.close_market_ix(&admin.pubkey())], &[&admin])
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_loser_backed_by_another_position_holds_the_payouts_until_its_debt_is_gone() {
+    let mut fx = Fx::new().await;
+    let first = fx.market;
+    let second = fx.create_market(EXPIRY + 86_400).await.unwrap();
+    let e = first.expiry;
+    let x = fx.trader(12 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    let k = fx.trader(1_000 * USD).await;
+    fx.place(&b, order(ASK, POST_ONLY, MID, 40)).await.unwrap();
+    fx.place(&x, order(BID, IOC, MID, 40)).await.unwrap();
+    fx.crank(&[b.account], &k.account, 8).await.unwrap();
+    fx.market = second;
+    fx.place(&k, order(ASK, POST_ONLY, MID, 1)).await.unwrap();
+    let i = fx.place_ix_with(&x, order(BID, IOC, MID, 1), &[first.key]);
+    fx.t.send(&[i], &[&x.owner]).await.unwrap();
+    fx.crank(&[k.account], &b.account, 8).await.unwrap();
+    fx.market = first;
+    let w = [x.account, b.account, k.account];
+    fx.assert_conserved(&w).await;
+
+    let now = fx.t.now().await;
+    fx.advance(e - 3_600 - now, INDEX_PRICE).await;
+    publish_settlement_window(&mut fx, 2_000_000, 2_000_000).await;
+    fx.advance(360, 2_000_000).await;
+    fx.t.send(&[fx.fix_settlement_price_ix()], &[])
+        .await
+        .unwrap();
+    let price = ticks(2_000_000);
+    let pnl_b = settlement_pnl(&mut fx, &b.account, price).await;
+    let coll_b = fx.margin(&b.account).await.collateral;
+    // x owes more than it has, but its position in the other series backs it: held, not
+    // written off, and b's claim waits.
+    fx.t.send(&[fx.settle_ix(&[x.account, b.account])], &[])
+        .await
+        .unwrap();
+    let mx = fx.margin(&x.account).await;
+    assert!(mx.collateral < 0);
+    assert_eq!((mx.debt_market, mx.debt_held), (first.key, 1));
+    let m = fx.market_state().await;
+    assert_eq!((m.bankruptcies_open, m.settle_shortfall), (1, 0));
+    assert_eq!(fx.margin(&b.account).await.collateral, coll_b);
+    // Withdrawals from x wait too.
+    let i = fx.withdraw_ix_with(&x, 1, &[second.key]);
+    fx.refused(&[x.account], &[i], &[&x.owner], None).await;
+    // x's owner pays the debt back; anyone lifts the hold; b is paid in full.
+    fx.deposit(&x, 20 * USD).await.unwrap();
+    fx.advance(10, 2_000_000).await;
+    let i = fx
+        .resolve_bankruptcy_ix_with_health(&x.account, &first.key)
+        .await;
+    fx.t.send(&[i], &[]).await.unwrap();
+    assert_eq!(fx.market_state().await.bankruptcies_open, 0);
+    fx.t.send(&[fx.settle_ix(&[b.account])], &[]).await.unwrap();
+    assert_eq!(fx.margin(&b.account).await.collateral, coll_b + pnl_b);
 }

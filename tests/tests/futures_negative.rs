@@ -158,13 +158,13 @@ async fn create_market_refusals() {
         MarketParamsFn(|p| p.ema_reference_lots = 0),
         // Settlement: an expiry off the index's TWAP grid, a window that is not a multiple of
         // its interval, longer than its ring, or with no fresh update required; a fallback band
-        // over 100%; a delivery cut-off is only checked on physical series.
+        // over 10%; a delivery cut-off is only checked on physical series.
         MarketParamsFn(|p| p.expiry_ts += 1),
         MarketParamsFn(|p| p.settle_window = 90),
         MarketParamsFn(|p| p.settle_window = 0),
         MarketParamsFn(|p| p.settle_window = 64 * 60),
         MarketParamsFn(|p| p.settle_min_updates = 0),
-        MarketParamsFn(|p| p.settle_fallback_band_bps = 10_001),
+        MarketParamsFn(|p| p.settle_fallback_band_bps = 1_001),
     ];
     for f in bad {
         let mut p = market_params(expiry);

@@ -65,6 +65,23 @@ pub fn delivery_reserve(
     )?)
 }
 
+/// Quote a short opting in to deliver `lots` reserves against failing: the penalty on their value
+/// at `price` plus `band_bps`, rounded up.
+pub fn penalty_reserve(
+    lots: u64,
+    price: u64,
+    tick_value: u64,
+    band_bps: u64,
+    penalty_bps: u64,
+) -> Result<u64, RiskError> {
+    let value = delivery_reserve(lots, price, tick_value, band_bps)?;
+    to_u64(mul_div_ceil(
+        value as u128,
+        penalty_bps as u128,
+        BPS as u128,
+    )?)
+}
+
 /// The whole market's delivery records, fixed at the delivery cut-off.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryTotals {

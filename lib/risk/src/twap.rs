@@ -16,8 +16,9 @@ pub struct Checkpoint {
     pub time: i64,
     /// Σ price × seconds from the accumulator's start up to `time`, as [low, high] u64 halves.
     pub cumulative: [u64; 2],
-    /// Updates recorded at or before `time`: the count over a window says how many fresh index
-    /// prices it saw, where the sum alone cannot tell a fresh price from an extrapolated one.
+    /// Seconds with an update at or before `time`: the count over a window says how many fresh
+    /// index prices it saw, where the sum alone cannot tell a fresh price from an extrapolated
+    /// one.
     pub updates: u64,
 }
 
@@ -99,7 +100,13 @@ impl Twap {
         let last_grid = now - (now as u64 % self.interval) as i64;
         let first_grid = self.last_time - (self.last_time as u64 % self.interval) as i64 + iv;
         let mut g = first_grid.max(last_grid - iv * (CHECKPOINTS as i64 - 1));
-        let updates = self.updates.checked_add(1).ok_or(RiskError::Overflow)?;
+        // Fresh updates are counted once per second: several in the same second (one publisher
+        // re-posting) are one.
+        let updates = if now > self.last_time {
+            self.updates.checked_add(1).ok_or(RiskError::Overflow)?
+        } else {
+            self.updates
+        };
         while g <= last_grid {
             let cum = self.cumulative_at(g)?;
             let s = self.slot(g);
@@ -280,6 +287,10 @@ mod tests {
         t.update(120, 700).unwrap();
         // (600, 720]: the updates at 610 and 700.
         assert_eq!(t.updates_between(600, 720), Ok(2));
+        // A second update in the same second counts once.
+        t.update(121, 700).unwrap();
+        assert_eq!(t.updates_between(600, 720), Ok(2));
+        t.update(120, 700).unwrap();
         assert_eq!(
             t.updates_between(540, 720),
             Err(RiskError::InsufficientHistory)

@@ -146,6 +146,8 @@ pub enum FuturesError {
     NoPosition,
     #[msg("The delivery token account is not the owner's account of the delivery mint")]
     WrongDeliveryAccount,
+    #[msg("The TWAP can fix this settlement price: use fix_settlement_price")]
+    TwapAvailable,
     #[msg("The series template does not match")]
     WrongSeriesTemplate,
 }

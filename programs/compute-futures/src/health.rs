@@ -30,8 +30,16 @@ pub struct Prices {
     pub index: u64,
 }
 
-/// The market's mark and index prices at `now`, in ticks; refuses a stale index.
+/// The market's mark and index prices at `now`, in ticks; refuses a stale index. Both are the
+/// settlement price once it is fixed.
 pub fn prices(market: &Market, index: &PriceIndex, now: i64) -> Result<Prices> {
+    // A settled series is worth its settlement price, whatever the index does after it.
+    if market.settlement_price != 0 {
+        return Ok(Prices {
+            mark: market.settlement_price,
+            index: market.settlement_price,
+        });
+    }
     let price = index.fresh_price(now).ok_or(FuturesError::StaleOracle)?;
     let idx = index_ticks(market, price)?;
     let mark = mark_price(

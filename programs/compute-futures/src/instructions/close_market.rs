@@ -7,11 +7,12 @@ use cfx_book::Side;
 use crate::error::FuturesError;
 use crate::events::MarketClosed;
 use crate::instructions::collateral::pay_from_vault;
+use crate::instructions::settle_positions::transfer_from_exchange;
 use crate::state::book::{load_book, load_queue};
 use crate::state::{Exchange, Market};
 
 /// Admin closes a settled market whose positions are all settled and paid, whose book and event
-/// queue are empty, and whose delivery escrow is empty: fees still held for it go to the fee
+/// queue are empty, and whose deliveries are all settled: fees still held for it go to the fee
 /// vault, whatever else it holds (insurance receipts, crank-pool and rebate rounding, pool
 /// rounding) to the insurance vault, and the rent of market, book, queue and delivery vault to
 /// the admin.
@@ -39,10 +40,17 @@ pub struct CloseMarket<'info> {
     pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = exchange.load()?.collateral_token_program @ FuturesError::WrongExchange)]
     pub token_program: Interface<'info, TokenInterface>,
-    /// Physically delivered series only: the (empty) delivery vault and its token program.
+    /// Physically delivered series only: the delivery vault, its mint and token program, and
+    /// where tokens sent to the vault by anyone after every delivery was settled go (needed only
+    /// when there are some).
     #[account(mut, address = market.load()?.delivery_vault @ FuturesError::NotPhysical)]
     pub delivery_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    #[account(address = market.load()?.delivery_mint @ FuturesError::NotPhysical)]
+    pub delivery_mint: Option<Box<InterfaceAccount<'info, Mint>>>,
+    #[account(constraint = delivery_token_program.key() == *delivery_mint.as_ref().ok_or(FuturesError::NotPhysical)?.to_account_info().owner @ FuturesError::NotPhysical)]
     pub delivery_token_program: Option<Interface<'info, TokenInterface>>,
+    #[account(mut, token::mint = delivery_mint, token::token_program = delivery_token_program)]
+    pub delivery_sweep: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
 }
 
 /// Returns a program-owned account's lamports to `to` and hands it back to the system program.
@@ -77,10 +85,12 @@ pub fn close_market(ctx: Context<CloseMarket>) -> Result<()> {
             FuturesError::MarketNotEmpty
         );
         let physical = m.delivery_mint != Pubkey::default();
-        if physical {
-            let v = a.delivery_vault.as_ref().ok_or(FuturesError::NotPhysical)?;
-            require!(v.amount == 0, FuturesError::MarketNotEmpty);
-        }
+        require!(
+            physical == a.delivery_vault.is_some()
+                && physical == a.delivery_mint.is_some()
+                && physical == a.delivery_token_program.is_some(),
+            FuturesError::NotPhysical
+        );
         let held = m.insurance_accrued as i128
             + m.rebates_reserved as i128
             + m.crank_pool as i128
@@ -119,7 +129,26 @@ pub fn close_market(ctx: Context<CloseMarket>) -> Result<()> {
             to_insurance,
         )?;
     }
-    if let (Some(vault), Some(program)) = (&a.delivery_vault, &a.delivery_token_program) {
+    if let (Some(vault), Some(mint), Some(program)) = (
+        &a.delivery_vault,
+        &a.delivery_mint,
+        &a.delivery_token_program,
+    ) {
+        // Every delivery is settled (finality): what is left was sent by someone afterwards.
+        if vault.amount > 0 {
+            let to = a
+                .delivery_sweep
+                .as_ref()
+                .ok_or(FuturesError::MarketNotEmpty)?;
+            transfer_from_exchange(
+                &a.exchange,
+                program,
+                mint,
+                vault,
+                &to.to_account_info(),
+                vault.amount,
+            )?;
+        }
         let (mint_key, bump) = {
             let e = a.exchange.load()?;
             (e.collateral_mint, e.bump)

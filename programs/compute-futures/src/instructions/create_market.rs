@@ -11,6 +11,9 @@ use crate::state::book::{init_header, BOOK_DISCRIMINATOR, HEADER_LEN, QUEUE_DISC
 use crate::state::create::create_zero_copy;
 use crate::state::{Exchange, Market, MarketStatus, PriceIndex, MAX_PRICE_TICKS};
 
+/// Widest band an admin fallback settlement price may have around its reference.
+pub const MAX_FALLBACK_BAND_BPS: u64 = 1_000;
+
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, InitSpace)]
 pub struct MarketParams {
     pub name: [u8; 24],
@@ -111,7 +114,8 @@ pub fn validate(p: &MarketParams, now: i64, twap_interval: u64, physical: bool) 
             && p.settle_window <= ring
             && p.settle_window <= p.expiry_ts.max(0) as u64
             && p.settle_min_updates > 0
-            && p.settle_fallback_band_bps <= BPS
+            // An emergency price stays within 10% of the reference.
+            && p.settle_fallback_band_bps <= MAX_FALLBACK_BAND_BPS
             && p.settle_fallback_delay <= i64::MAX as u64
             && (!physical
                 || (p.delivery_cutoff_ts >= p.last_trade_ts

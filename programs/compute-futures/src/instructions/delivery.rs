@@ -3,7 +3,7 @@ use anchor_spl::token_interface::{
     transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
 };
 use cfx_risk::margin::HealthKind;
-use cfx_risk::settlement::{delivery_reserve, DeliveryTotals};
+use cfx_risk::settlement::{delivery_reserve, penalty_reserve, DeliveryTotals};
 
 use crate::error::FuturesError;
 use crate::events::DeliveryRecorded;
@@ -39,10 +39,11 @@ impl Market {
 }
 
 /// The owner of a position in a physically delivered series opts `lots` of it into delivery,
-/// between the last-trade time and the delivery cut-off, once per position. A long reserves, out
-/// of its collateral, the lots' value at today's index plus the price band, and must still meet
-/// initial margin; a short then escrows the tokens (`escrow_delivery`) or pays the penalty for
-/// every lot it opted in and did not escrow. Remaining accounts: `(market, index)` of each
+/// between the last-trade time and the delivery cut-off, once per position, with nothing of it
+/// resting or waiting for the crank. A long reserves, out of its collateral, the lots' value at
+/// today's index plus the price band; a short reserves the penalty on that value, then escrows the
+/// tokens (`escrow_delivery`) or pays the penalty for every lot it opted in and did not escrow.
+/// Either must still meet initial margin. Remaining accounts: `(market, index)` of each
 /// position, in slot order (as for `withdraw`).
 #[derive(Accounts)]
 pub struct OptInDelivery<'info> {
@@ -96,18 +97,31 @@ pub fn opt_in_delivery<'info>(ctx: Context<'info, OptInDelivery<'info>>, lots: u
             slot.delivery == DELIVERY_NONE,
             FuturesError::DeliveryRecorded
         );
+        // Nothing resting and no fill of its own waiting for the crank: the position is final.
+        require!(
+            slot.orders == 0 && slot.bid_lots == 0 && slot.ask_lots == 0,
+            FuturesError::OrdersNotReleased
+        );
         require!(
             slot.base_lots.unsigned_abs() >= lots,
             FuturesError::InvalidQuantity
         );
         let long = slot.base_lots > 0;
         let index = prices(&m, &*a.index.load()?, now)?.index;
+        // A long reserves the price of the tokens; a short, the penalty it would owe for not
+        // delivering them.
         let reserve = if long {
             delivery_reserve(lots, index, m.tick_value, m.price_band_bps)
-                .map_err(FuturesError::from)?
         } else {
-            0
-        };
+            penalty_reserve(
+                lots,
+                index,
+                m.tick_value,
+                m.price_band_bps,
+                m.delivery_penalty_bps,
+            )
+        }
+        .map_err(FuturesError::from)?;
         let start = if long { m.delivery_long_opted } else { 0 };
         (start, reserve, long)
     };
@@ -121,25 +135,27 @@ pub fn opt_in_delivery<'info>(ctx: Context<'info, OptInDelivery<'info>>, lots: u
         slot.delivery_lots = lots;
         slot.delivery_start = start;
         slot.delivery_reserve = reserve_per;
-        if long {
-            require!(acc.collateral >= 0, FuturesError::InsufficientMargin);
-            let h = health_with(
-                &acc,
-                &mut ViewRetriever::new(&[], &remaining, now),
-                HealthKind::Initial,
-            )?;
-            require!(h >= 0, FuturesError::InsufficientMargin);
-        }
+        require!(acc.collateral >= 0, FuturesError::InsufficientMargin);
+        let h = health_with(
+            &acc,
+            &mut ViewRetriever::new(&[], &remaining, now),
+            HealthKind::Initial,
+        )?;
+        require!(h >= 0, FuturesError::InsufficientMargin);
     }
     let mut m = a.market.load_mut()?;
+    m.delivery_open = m
+        .delivery_open
+        .checked_add(1)
+        .ok_or(FuturesError::Overflow)?;
+    m.delivery_reserved = m
+        .delivery_reserved
+        .checked_add(reserve_per)
+        .ok_or(FuturesError::Overflow)?;
     if long {
         m.delivery_long_opted = m
             .delivery_long_opted
             .checked_add(lots)
-            .ok_or(FuturesError::Overflow)?;
-        m.delivery_reserved = m
-            .delivery_reserved
-            .checked_add(reserve_per)
             .ok_or(FuturesError::Overflow)?;
     } else {
         m.delivery_short_opted = m

@@ -37,7 +37,7 @@ pub struct ResolveBankruptcy<'info> {
 }
 
 /// The account no longer holds its market's withdrawals.
-fn release_hold(acc: &mut MarginAccount, m: &mut Market) -> Result<()> {
+pub fn release_hold(acc: &mut MarginAccount, m: &mut Market) -> Result<()> {
     if acc.debt_held != 0 {
         m.bankruptcies_open = m
             .bankruptcies_open

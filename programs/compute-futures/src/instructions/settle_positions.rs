@@ -10,6 +10,8 @@ use crate::events::{InsuranceDrawn, PositionSettled, SettlementPaid};
 use crate::instructions::collateral::pay_from_vault;
 use crate::instructions::consume_events::apply_queued_events;
 use crate::instructions::release_orders::margin_accounts_of;
+use crate::instructions::resolve_bankruptcy::release_hold;
+use crate::keys::{is_default, key_eq};
 use crate::state::book::load_queue;
 use crate::state::{
     Exchange, Fill, MarginAccount, Market, DELIVERY_ESCROWED, DELIVERY_LONG, DELIVERY_NONE,
@@ -55,7 +57,8 @@ pub struct SettlePositions<'info> {
 
 impl Market {
     /// Every position of the market is settled: no lots held on either side, none pending at the
-    /// crank, no queued event left unapplied to its owner, no bankruptcy held open. The
+    /// crank, no queued event left unapplied to its owner, no bankruptcy held open, no delivery
+    /// record left. The
     /// settlement pool is then final and its claims can be paid.
     pub fn is_settlement_final(&self, queue: &cfx_book::EventQueue) -> bool {
         self.settlement_price != 0
@@ -63,6 +66,7 @@ impl Market {
             && self.short_interest == 0
             && self.open_interest_pending == 0
             && self.bankruptcies_open == 0
+            && self.delivery_open == 0
             && queue.iter().all(|r| r.owner_applied())
     }
 
@@ -173,55 +177,92 @@ fn settle_one(
         .checked_sub(slot.delivery_reserve)
         .ok_or(FuturesError::Overflow)?;
     acc.credit(slot.delivery_reserve as i128 - realized as i128)?;
-    let s = &mut acc.positions[pos];
-    s.delivery = DELIVERY_NONE;
-    s.delivery_lots = 0;
-    s.delivery_start = 0;
-    s.delivery_reserve = 0;
-    let (mut insurance, mut from_vault, mut shortfall) = (0, 0, 0);
+    if slot.delivery != DELIVERY_NONE {
+        m.delivery_open = m
+            .delivery_open
+            .checked_sub(1)
+            .ok_or(FuturesError::Overflow)?;
+    }
+    {
+        let s = &mut acc.positions[pos];
+        s.delivery = DELIVERY_NONE;
+        s.delivery_lots = 0;
+        s.delivery_start = 0;
+        s.delivery_reserve = 0;
+    }
+    let mut net = net;
+    if net > 0 && acc.collateral < 0 {
+        // An account in debt pays its debt out of its gain first; only the rest is a claim.
+        let offset = net.min(acc.collateral.unsigned_abs() as i128);
+        acc.credit(offset)?;
+        net -= offset;
+    }
     if net > 0 {
         let gain = u64::try_from(net).map_err(|_| FuturesError::Overflow)?;
-        s.settle_gain = gain;
+        acc.positions[pos].settle_gain = gain;
         m.settle_owed = m
             .settle_owed
             .checked_add(gain)
             .ok_or(FuturesError::Overflow)?;
     } else {
-        let loss = u64::try_from(net.unsigned_abs()).map_err(|_| FuturesError::Overflow)?;
         acc.credit(net)?;
         acc.release_if_idle(pos);
-        // What this settlement took beyond the collateral the account had, when nothing else
-        // (no other position) backs it: only the insurance fund and the winners can pay it.
-        let unpaid = if acc.collateral < 0 && acc.is_bankrupt() {
-            loss.min(acc.collateral.unsigned_abs())
-        } else {
-            0
-        };
-        if unpaid > 0 {
-            let room = m.insurance_room(now).min(unpaid);
-            let from_accrued = room.min(m.insurance_accrued);
-            from_vault = (room - from_accrued).min(vault_left);
-            insurance = from_accrued + from_vault;
-            m.insurance_accrued -= from_accrued;
-            m.on_insurance_drawn(insurance)?;
-            shortfall = unpaid - insurance;
-            m.absorb_settlement_loss(shortfall)?;
-            // The account is made whole for this loss: by the insurance fund, the rest by the
-            // winners' payout.
-            acc.credit(unpaid as i128)?;
-            if acc.collateral >= 0 {
-                acc.debt_market = Pubkey::default();
-            }
-            if insurance > 0 {
-                crate::events::emit(&InsuranceDrawn {
-                    market: *market_key,
-                    account: *key,
-                    from_market: from_accrued,
-                    from_vault,
-                    room_left: m.insurance_room(now),
-                });
-            }
+    }
+    let loss = if net < 0 {
+        u64::try_from(net.unsigned_abs()).map_err(|_| FuturesError::Overflow)?
+    } else {
+        0
+    };
+    let held_here = acc.debt_held != 0 && key_eq(&acc.debt_market, market_key);
+    let (mut insurance, mut from_vault, mut shortfall) = (0, 0, 0);
+    if acc.collateral < 0 && acc.is_bankrupt() {
+        // Nothing else backs the debt: the insurance fund, then the winners' payout, cover what
+        // this settlement took beyond the account's collateral — all of its debt when this
+        // market holds it.
+        let debt = acc.collateral.unsigned_abs();
+        let unpaid = if held_here { debt } else { loss.min(debt) };
+        let room = m.insurance_room(now).min(unpaid);
+        let from_accrued = room.min(m.insurance_accrued);
+        from_vault = (room - from_accrued).min(vault_left);
+        insurance = from_accrued + from_vault;
+        m.insurance_accrued -= from_accrued;
+        m.on_insurance_drawn(insurance)?;
+        shortfall = unpaid - insurance;
+        m.absorb_settlement_loss(shortfall)?;
+        acc.credit(unpaid as i128)?;
+        if insurance > 0 {
+            crate::events::emit(&InsuranceDrawn {
+                market: *market_key,
+                account: *key,
+                from_market: from_accrued,
+                from_vault,
+                room_left: m.insurance_room(now),
+            });
         }
+    } else if acc.collateral < 0 && acc.debt_held == 0 && loss > 0 {
+        // Other positions back the debt: the market holds the account, and its payouts wait,
+        // until a liquidation leaves it bankrupt (then `resolve_bankruptcy` covers it here) or
+        // its equity is back (anyone lifts the hold).
+        acc.debt_market = *market_key;
+        acc.debt_side = if lots > 0 { 1 } else { 0 };
+        acc.debt_held = 1;
+        m.bankruptcies_open = m
+            .bankruptcies_open
+            .checked_add(1)
+            .ok_or(FuturesError::Overflow)?;
+    }
+    if held_here
+        && acc.collateral >= 0
+        && acc
+            .positions
+            .iter()
+            .all(|p| is_default(&p.market) || key_eq(&p.market, market_key))
+    {
+        // Made whole, with nothing left at risk: the hold ends.
+        release_hold(acc, m)?;
+    }
+    if acc.collateral >= 0 && key_eq(&acc.debt_market, market_key) && acc.debt_held == 0 {
+        acc.debt_market = Pubkey::default();
     }
     m.settled_accounts += 1;
     if matches!(slot.delivery, DELIVERY_LONG) {

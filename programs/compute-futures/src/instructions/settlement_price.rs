@@ -24,7 +24,8 @@ pub struct FixSettlementPrice<'info> {
 /// Admin posts the settlement price of an expired series whose TWAP cannot fix it, once the
 /// fallback delay after expiry has passed, and only within `settle_fallback_band_bps` of the last
 /// valid TWAP: the newest settlement-length window at or before expiry with enough fresh updates
-/// or, when the index had stopped, the settlement window's average of its last price.
+/// or, when the index had stopped, the settlement window's average of its last price, or, when
+/// the window's history is gone, the index now. Refused while the TWAP could fix the price.
 #[derive(Accounts)]
 pub struct PostSettlementPrice<'info> {
     pub admin: Signer<'info>,
@@ -117,15 +118,24 @@ pub fn post_settlement_price(ctx: Context<PostSettlementPrice>, price: u64) -> R
     require!(price > 0, FuturesError::FallbackOutsideBand);
     let index = ctx.accounts.index.load()?;
     let twap = &index.twap;
-    // The newest valid window at or before expiry; failing that (the index stopped), the
-    // settlement window's own average, which carries the last price the index had.
+    // Only when the TWAP cannot fix it.
+    require!(
+        twap.window_twap(m.expiry_ts, m.settle_window, m.settle_min_updates)
+            .is_err(),
+        FuturesError::TwapAvailable
+    );
+    // The reference: the newest valid window at or before expiry; failing that (the index had
+    // stopped), the settlement window's average of the last price it had; failing that (the
+    // window left the accumulator's ring while the index went on), the index now.
     let (end, reference) = twap
         .last_valid_twap(m.expiry_ts, m.settle_window, m.settle_min_updates)
         .or_else(|_| {
             twap.window_twap(m.expiry_ts, m.settle_window, 0)
                 .map(|p| (m.expiry_ts, p))
         })
-        .map_err(|_| error!(FuturesError::SettlementHistoryGone))?;
+        .ok()
+        .or_else(|| index.fresh_price(now).map(|p| (now, p)))
+        .ok_or(FuturesError::SettlementHistoryGone)?;
     let reference_ticks = index_ticks(&m, reference)?;
     require!(
         within_band(price, reference_ticks, m.settle_fallback_band_bps),

@@ -120,7 +120,8 @@ pub struct Market {
     /// Accounts liquidated into negative collateral and not resolved yet: while any is, accounts
     /// with a position here cannot withdraw.
     pub bankruptcies_open: u32,
-    pub _pad2: u32,
+    /// Positions with a delivery record not settled yet: settlement is final only without any.
+    pub delivery_open: u32,
     /// Totals for the record: insurance received here, drawn here, losses socialized here.
     pub insurance_received_total: u64,
     pub insurance_drawn_total: u64,
