@@ -282,3 +282,42 @@ pub fn bincode_clock(data: &[u8]) -> Result<Clock, ClientError> {
         unix_timestamp: w(4) as i64,
     })
 }
+
+/// A shared backend (several keepers, or a keeper and a test, on one bank).
+impl<B: Backend> Backend for std::sync::Arc<B> {
+    async fn get_account(&self, key: &Pubkey) -> Result<Option<Account>, ClientError> {
+        (**self).get_account(key).await
+    }
+    async fn get_accounts(&self, keys: &[Pubkey]) -> Result<Vec<Option<Account>>, ClientError> {
+        (**self).get_accounts(keys).await
+    }
+    async fn program_accounts(
+        &self,
+        program: &Pubkey,
+        discriminator: &[u8],
+        len: Option<usize>,
+    ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
+        (**self).program_accounts(program, discriminator, len).await
+    }
+    async fn latest_blockhash(&self) -> Result<Hash, ClientError> {
+        (**self).latest_blockhash().await
+    }
+    async fn blockhash_valid(&self, blockhash: &Hash) -> Result<bool, ClientError> {
+        (**self).blockhash_valid(blockhash).await
+    }
+    async fn simulate(&self, tx: &Transaction) -> Result<Simulation, ClientError> {
+        (**self).simulate(tx).await
+    }
+    async fn send(&self, tx: &Transaction) -> Result<Signature, ClientError> {
+        (**self).send(tx).await
+    }
+    async fn status(&self, signature: &Signature) -> Result<Status, ClientError> {
+        (**self).status(signature).await
+    }
+    async fn clock(&self) -> Result<Clock, ClientError> {
+        (**self).clock().await
+    }
+    async fn recent_fees(&self, writable: &[Pubkey]) -> Result<Vec<u64>, ClientError> {
+        (**self).recent_fees(writable).await
+    }
+}

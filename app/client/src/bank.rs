@@ -157,6 +157,14 @@ impl BankBackend {
         ClientError,
     > {
         let mut s = self.state.lock().await;
+        if let Some(done) = s.results.get(&tx.signatures[0]) {
+            // A re-broadcast: a cluster runs a transaction once.
+            let r = match done {
+                Status::Failed(e) => Err(e.clone()),
+                _ => Ok(()),
+            };
+            return Ok((r, 0, Vec::new()));
+        }
         s.known.extend(tx.message.account_keys.iter().copied());
         let r = s
             .ctx

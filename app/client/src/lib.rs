@@ -10,6 +10,7 @@ pub mod backend;
 pub mod bank;
 pub mod decode;
 pub mod errors;
+pub mod faulty;
 pub mod ix;
 pub mod pda;
 pub mod sender;

@@ -1,7 +1,9 @@
 //! Sending transactions as a keeper must on a real cluster: the compute-unit limit from a
 //! simulation (a failing simulation is reported, not sent), a priority fee (fixed or a
-//! percentile of recent fees), bounded retries with a fresh blockhash, and no resend of a
-//! transaction that may still land: every earlier signature is checked first.
+//! percentile of recent fees), re-broadcasts of the same signed transaction while it can land,
+//! and a new one (fresh blockhash) only once the old one's blockhash has expired unseen — so the
+//! work is never done twice. Not confirmed in time while still able to land: `NotConfirmed`,
+//! with the signature to check.
 
 use std::time::Duration;
 
@@ -35,9 +37,9 @@ pub enum FeePolicy {
 #[derive(Clone, Debug)]
 pub struct SendConfig {
     pub fee: FeePolicy,
-    /// Whole send attempts (each with a fresh blockhash).
+    /// Transactions built at most (each after the previous one's blockhash expired unseen).
     pub attempts: u32,
-    /// How long to wait for one attempt to land.
+    /// How long to wait for one transaction to land before reporting `NotConfirmed`.
     pub confirm_timeout: Duration,
     pub poll_interval: Duration,
     /// Head room over the simulated compute units, percent.
@@ -152,39 +154,21 @@ pub async fn send<B: Backend>(
         FeePolicy::Percentile { .. } => backend.recent_fees(&writable).await.unwrap_or_default(),
     };
     let fee = priority_fee(cfg.fee, &mut recent);
-    let mut sent: Vec<Signature> = Vec::new();
     let mut blockhash = blockhash;
+    let mut last = None;
     for attempt in 1..=cfg.attempts.max(1) {
-        // An earlier attempt may have landed late: never send the work twice.
-        for s in &sent {
-            match backend.status(s).await? {
-                Status::Succeeded => {
-                    return Ok(Sent {
-                        signature: *s,
-                        units,
-                        attempts: attempt - 1,
-                    })
-                }
-                Status::Failed(e) => return Err(failed(&draft, e, Vec::new())),
-                Status::Unknown => {}
-            }
-        }
         if attempt > 1 {
             blockhash = backend.latest_blockhash().await?;
         }
         let tx = build(ixs, payer, signers, blockhash, cu, fee);
         let signature = tx.signatures[0];
-        if let Err(e) = backend.send(&tx).await {
-            // Maybe not submitted at all; maybe submitted: the status check above decides.
-            sent.push(signature);
-            tokio::time::sleep(cfg.poll_interval).await;
-            if attempt == cfg.attempts.max(1) {
-                return Err(e);
-            }
-            continue;
-        }
-        sent.push(signature);
+        last = Some(signature);
+        // Submitted, and re-broadcast (the same signed transaction: it can land at most once)
+        // until it lands or its blockhash expires; only an expired blockhash, with the
+        // transaction still unseen, means it can never land and a new one may be built.
+        let _ = backend.send(&tx).await;
         let deadline = tokio::time::Instant::now() + cfg.confirm_timeout;
+        let mut polls = 0u32;
         loop {
             match backend.status(&signature).await {
                 Ok(Status::Succeeded) => {
@@ -197,26 +181,33 @@ pub async fn send<B: Backend>(
                 Ok(Status::Failed(e)) => return Err(failed(&tx, e, Vec::new())),
                 Ok(Status::Unknown) | Err(_) => {}
             }
-            if tokio::time::Instant::now() >= deadline
-                || !backend.blockhash_valid(&blockhash).await.unwrap_or(true)
-            {
-                break;
+            if !backend.blockhash_valid(&blockhash).await.unwrap_or(true) {
+                // Dead unless it landed just before: a last look decides.
+                match backend.status(&signature).await? {
+                    Status::Succeeded => {
+                        return Ok(Sent {
+                            signature,
+                            units,
+                            attempts: attempt,
+                        })
+                    }
+                    Status::Failed(e) => return Err(failed(&tx, e, Vec::new())),
+                    Status::Unknown => break,
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                // Still alive and unseen: it may yet land, so it is not rebuilt.
+                return Err(ClientError::NotConfirmed(signature));
+            }
+            polls += 1;
+            if polls % 8 == 0 {
+                let _ = backend.send(&tx).await;
             }
             tokio::time::sleep(cfg.poll_interval).await;
         }
     }
-    // A last look at every signature before giving up.
-    for s in &sent {
-        if backend.status(s).await? == Status::Succeeded {
-            return Ok(Sent {
-                signature: *s,
-                units,
-                attempts: cfg.attempts,
-            });
-        }
-    }
     Err(ClientError::NotConfirmed(
-        *sent.last().expect("at least one attempt"),
+        last.expect("at least one attempt"),
     ))
 }
 
