@@ -200,7 +200,7 @@ pub async fn send<B: Backend>(
                 return Err(ClientError::NotConfirmed(signature));
             }
             polls += 1;
-            if polls % 8 == 0 {
+            if polls.is_multiple_of(8) {
                 let _ = backend.send(&tx).await;
             }
             tokio::time::sleep(cfg.poll_interval).await;
