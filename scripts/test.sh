@@ -36,9 +36,12 @@ rm -rf "$built"
 echo "== SBF: end-to-end tests against target/deploy"
 export CFX_CU_DIR="$CARGO_TARGET_DIR/cu"
 rm -rf "$CFX_CU_DIR"
-SBF_OUT_DIR="$root/target/deploy" cargo test --locked -p cfx-tests 2>&1 | tee -a "$log"
-echo "== the README's main job on the SBF binaries (a short session)"
-SBF_OUT_DIR="$root/target/deploy" cargo run --profile test --locked -p cfx-tests --example sandbox 20
+# The integration tests of the whole workspace (the end-to-end suite and the keeper's), on the
+# same build as the native pass.
+SBF_OUT_DIR="$root/target/deploy" cargo test --workspace --locked --test '*' 2>&1 | tee -a "$log"
+echo "== the README's main job on the SBF binaries (a short session, with compute units)"
+cargo build --workspace --locked --bins
+SBF_OUT_DIR="$root/target/deploy" "$CARGO_TARGET_DIR/debug/cfx-sandbox" --traders 10 --orders 400
 echo "== compute units measured in the SBF pass"
 cat "$CFX_CU_DIR"/*.md
 # One closing line over both passes.
