@@ -21,6 +21,8 @@ pub struct Simulation {
     pub err: Option<TransactionError>,
     pub logs: Vec<String>,
     pub units_consumed: Option<u64>,
+    /// What the last instruction returned (`compute_health`'s report, for one).
+    pub return_data: Option<Vec<u8>>,
 }
 
 /// Where a sent transaction stands.
@@ -209,10 +211,17 @@ mod rpc {
                 .await
                 .map_err(rpc_err)?
                 .value;
+            use base64::Engine;
+            let return_data = r.return_data.and_then(|d| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(d.data.0)
+                    .ok()
+            });
             Ok(Simulation {
                 err: r.err.map(Into::into),
                 logs: r.logs.unwrap_or_default(),
                 units_consumed: r.units_consumed,
+                return_data,
             })
         }
 

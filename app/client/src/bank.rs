@@ -245,14 +245,21 @@ impl Backend for BankBackend {
             .simulate_transaction(tx.clone())
             .await
             .map_err(|e| ClientError::Rpc(e.to_string()))?;
-        let (logs, units) = r
+        let (logs, units, ret) = r
             .simulation_details
-            .map(|d| (d.logs, Some(d.units_consumed)))
+            .map(|d| {
+                (
+                    d.logs,
+                    Some(d.units_consumed),
+                    d.return_data.map(|r| r.data),
+                )
+            })
             .unwrap_or_default();
         Ok(Simulation {
             err: r.result.and_then(|r| r.err()),
             logs,
             units_consumed: units,
+            return_data: ret,
         })
     }
 

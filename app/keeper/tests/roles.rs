@@ -13,6 +13,7 @@ use cfx_client::sender::SendConfig;
 use cfx_keeper::roles;
 use cfx_keeper::{Keeper, Metrics};
 use common::*;
+use solana_sdk::signer::Signer;
 
 #[tokio::test]
 async fn the_crank_drains_the_queue_and_a_restarted_keeper_continues_where_it_stopped() {
@@ -147,4 +148,103 @@ async fn the_expiry_role_settles_a_whole_market() {
     // A second pass finds nothing left to do.
     let again = roles::expiry_pass(&fx.keeper, &mut ids).await.unwrap();
     assert_eq!((again.fixed, again.settled), (0, 0));
+}
+
+#[tokio::test]
+async fn decoders_and_book_views_read_what_the_program_wrote() {
+    use cfx_client::decode::book;
+    use cfx_client::views::{margin_view, Level};
+    let fx = Fx::new().await;
+    let a = fx.trader(1_000 * USD).await;
+    let b = fx.trader(1_000 * USD).await;
+    fx.place(&a, OrderSide::Bid, OrderKind::PostOnly, MID - 10, 3)
+        .await;
+    fx.place(&a, OrderSide::Bid, OrderKind::PostOnly, MID - 10, 4)
+        .await;
+    fx.place(&a, OrderSide::Bid, OrderKind::PostOnly, MID - 20, 5)
+        .await;
+    fx.place(&a, OrderSide::Ask, OrderKind::PostOnly, MID + 10, 6)
+        .await;
+    let data = fx.b.get_account(&fx.m.book).await.unwrap().unwrap().data;
+    let orders = book(&data, &fx.m.market).unwrap();
+    let l2 = orders.l2(10);
+    assert_eq!(
+        l2.bids,
+        vec![
+            Level {
+                price: MID - 10,
+                lots: 7,
+                orders: 2
+            },
+            Level {
+                price: MID - 20,
+                lots: 5,
+                orders: 1
+            }
+        ]
+    );
+    assert_eq!(
+        l2.asks,
+        vec![Level {
+            price: MID + 10,
+            lots: 6,
+            orders: 1
+        }]
+    );
+    let acc_a = fx.margin(&a.account).await;
+    assert_eq!(orders.orders_of(acc_a.id).count(), 4);
+    // Another market's key does not decode this book.
+    assert!(book(&data, &fx.m.event_queue).is_err());
+    // b sells into a's best bid: one fill queued for maker a.
+    fx.place(
+        &b,
+        OrderSide::Ask,
+        OrderKind::ImmediateOrCancel,
+        MID - 10,
+        2,
+    )
+    .await;
+    let q =
+        fx.b.get_account(&fx.m.event_queue)
+            .await
+            .unwrap()
+            .unwrap()
+            .data;
+    let events = cfx_client::decode::event_queue(&q, &fx.m.market).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].owner(), acc_a.id);
+    assert!(!events[0].owner_applied);
+    // The margin view's health is the program's: b's compute_health return data agrees.
+    let market = fx.market().await;
+    let index: compute_futures::state::PriceIndex =
+        cfx_client::decode::zero_copy(&fx.b.get_account(&fx.m.index).await.unwrap().unwrap().data)
+            .unwrap();
+    let now = fx.b.clock().await.unwrap().unix_timestamp;
+    let acc_b = fx.margin(&b.account).await;
+    let view = margin_view(
+        &b.account,
+        &acc_b,
+        &[(fx.m.market, market)],
+        &[(fx.m.index, index)],
+        now,
+    );
+    let h = view.health.expect("health");
+    assert_eq!(view.positions.len(), 1);
+    assert_eq!(view.positions[0].base_lots, -2);
+    assert!(h.initial < h.maintenance && h.maintenance < h.equity);
+    let i = cfx_client::ix::compute_health(&b.account, &[(fx.m.market, fx.m.index)]);
+    let blockhash = fx.b.latest_blockhash().await.unwrap();
+    let tx = solana_sdk::transaction::Transaction::new_signed_with_payer(
+        &[i],
+        Some(&fx.s.admin.pubkey()),
+        &[&fx.s.admin],
+        blockhash,
+    );
+    let sim = fx.b.simulate(&tx).await.unwrap();
+    assert!(sim.err.is_none(), "{:?}", sim.logs);
+    let bytes = sim.return_data.expect("return data");
+    let report: compute_futures::instructions::HealthReport =
+        anchor_lang::AnchorDeserialize::deserialize(&mut &bytes[..]).unwrap();
+    assert_eq!(report.initial, h.initial);
+    assert_eq!(report.maintenance, h.maintenance);
 }
