@@ -13,6 +13,48 @@ use crate::sender::{send, SendConfig};
 use crate::token_ix::{self, Bond};
 use crate::{pda, ClientError};
 
+/// Market parameters for an H100-hour series named `name` expiring at `expiry` (on the index's
+/// TWAP grid): one lot = one unit, a tick = 100 native units of a 6-decimal collateral per lot,
+/// 10% / 6.5% margins, a ±3% price band, trading until an hour before expiry, a 30-minute
+/// settlement window with 5 fresh updates, delivery opt-ins until 10 minutes before expiry. The
+/// tests, the keeper tests and the sandbox start from these.
+pub fn market_params(name: &str, expiry: i64) -> MarketParams {
+    let mut n = [0u8; 24];
+    let len = name.len().min(24);
+    n[..len].copy_from_slice(&name.as_bytes()[..len]);
+    MarketParams {
+        name: n,
+        lot_size: 1,
+        tick_value: 100,
+        min_order_lots: 1,
+        max_position_lots: 1_000,
+        max_open_interest: 5_000,
+        initial_margin_bps: 1_000,
+        maintenance_margin_bps: 650,
+        pnl_weight_bps: 5_000,
+        price_band_bps: 300,
+        ema_period: 300,
+        ema_reference_lots: 100,
+        mark_band_max_bps: 1_000,
+        mark_band_min_bps: 50,
+        mark_narrow_period: 86_400,
+        last_trade_ts: expiry - 3_600,
+        expiry_ts: expiry,
+        liq_end_bps: 800,
+        liq_penalty_bps: 250,
+        liq_insurance_share_bps: 3_000,
+        liq_dust_lots: 2,
+        insurance_cap: 1_000_000_000,
+        insurance_period: 86_400,
+        settle_window: 1_800,
+        settle_min_updates: 5,
+        settle_fallback_delay: 3_600,
+        settle_fallback_band_bps: 500,
+        delivery_cutoff_ts: expiry - 600,
+        delivery_penalty_bps: 1_000,
+    }
+}
+
 /// A new mint of `program` with `payer` as its authority.
 pub async fn create_mint<B: Backend>(
     b: &B,

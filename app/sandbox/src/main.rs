@@ -83,39 +83,13 @@ fn dollars(ticks: u64) -> f64 {
 }
 
 fn params(name: &str, last_trade: i64, expiry: i64) -> MarketParams {
-    let mut n = [0u8; 24];
-    n[..name.len()].copy_from_slice(name.as_bytes());
-    MarketParams {
-        name: n,
-        lot_size: 1,
-        tick_value: TICK_VALUE,
-        min_order_lots: 1,
-        max_position_lots: 2_000,
-        max_open_interest: 200_000,
-        initial_margin_bps: 1_000,
-        maintenance_margin_bps: 650,
-        pnl_weight_bps: 5_000,
-        price_band_bps: 300,
-        ema_period: 300,
-        ema_reference_lots: 100,
-        mark_band_max_bps: 1_000,
-        mark_band_min_bps: 50,
-        mark_narrow_period: 3_600,
-        last_trade_ts: last_trade,
-        expiry_ts: expiry,
-        liq_end_bps: 800,
-        liq_penalty_bps: 250,
-        liq_insurance_share_bps: 3_000,
-        liq_dust_lots: 2,
-        insurance_cap: 1_000 * USD,
-        insurance_period: 86_400,
-        settle_window: 1_800,
-        settle_min_updates: 5,
-        settle_fallback_delay: 3_600,
-        settle_fallback_band_bps: 500,
-        delivery_cutoff_ts: expiry - 600,
-        delivery_penalty_bps: 1_000,
-    }
+    let mut p = cfx_client::setup::market_params(name, expiry);
+    p.last_trade_ts = last_trade;
+    p.max_position_lots = 2_000;
+    p.max_open_interest = 200_000;
+    p.mark_narrow_period = 3_600;
+    p.insurance_cap = 1_000 * USD;
+    p
 }
 
 #[derive(Default, Serialize)]

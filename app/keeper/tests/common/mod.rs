@@ -35,39 +35,9 @@ pub fn class() -> CreateClassArgs {
 }
 
 pub fn params(expiry: i64) -> MarketParams {
-    let mut name = [0u8; 24];
-    name[..17].copy_from_slice(b"H100-GPUH-2026W50");
-    MarketParams {
-        name,
-        lot_size: 1,
-        tick_value: 100,
-        min_order_lots: 1,
-        max_position_lots: 1_000,
-        max_open_interest: 50_000,
-        initial_margin_bps: 1_000,
-        maintenance_margin_bps: 650,
-        pnl_weight_bps: 5_000,
-        price_band_bps: 300,
-        ema_period: 300,
-        ema_reference_lots: 100,
-        mark_band_max_bps: 1_000,
-        mark_band_min_bps: 50,
-        mark_narrow_period: 86_400,
-        last_trade_ts: expiry - 3_600,
-        expiry_ts: expiry,
-        liq_end_bps: 800,
-        liq_penalty_bps: 250,
-        liq_insurance_share_bps: 3_000,
-        liq_dust_lots: 2,
-        insurance_cap: 1_000_000_000,
-        insurance_period: 86_400,
-        settle_window: 1_800,
-        settle_min_updates: 5,
-        settle_fallback_delay: 3_600,
-        settle_fallback_band_bps: 500,
-        delivery_cutoff_ts: expiry - 600,
-        delivery_penalty_bps: 1_000,
-    }
+    let mut p = cfx_client::setup::market_params("H100-GPUH-2026W50", expiry);
+    p.max_open_interest = 50_000;
+    p
 }
 
 pub struct Fx {

@@ -6,8 +6,7 @@ use cfx_book::Side;
 
 use crate::error::FuturesError;
 use crate::events::MarketClosed;
-use crate::instructions::collateral::pay_from_vault;
-use crate::instructions::settle_positions::transfer_from_exchange;
+use crate::instructions::collateral::{pay_from_vault, transfer_from_exchange};
 use crate::state::book::{load_book, load_queue};
 use crate::state::{Exchange, Market};
 

@@ -199,6 +199,26 @@ pub fn pay_from_vault<'info>(
     to: &InterfaceAccount<'info, TokenAccount>,
     amount: u64,
 ) -> Result<()> {
+    transfer_from_exchange(
+        exchange,
+        token_program,
+        mint,
+        from,
+        &to.to_account_info(),
+        amount,
+    )
+}
+
+/// Moves `amount` of `mint` out of an exchange-owned token account (`from`) to `to`, the
+/// exchange PDA signing: the collateral, fee and insurance vaults, a delivery vault.
+pub fn transfer_from_exchange<'info>(
+    exchange: &AccountLoader<'info, Exchange>,
+    token_program: &Interface<'info, TokenInterface>,
+    mint: &InterfaceAccount<'info, Mint>,
+    from: &InterfaceAccount<'info, TokenAccount>,
+    to: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
     let (mint_key, bump) = {
         let e = exchange.load()?;
         (e.collateral_mint, e.bump)
@@ -210,7 +230,7 @@ pub fn pay_from_vault<'info>(
             TransferChecked {
                 from: from.to_account_info(),
                 mint: mint.to_account_info(),
-                to: to.to_account_info(),
+                to: to.clone(),
                 authority: exchange.to_account_info(),
             },
             &[seeds],

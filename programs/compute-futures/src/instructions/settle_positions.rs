@@ -1,13 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{
-    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
-};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use cfx_risk::math::notional;
 use cfx_risk::settlement::{payout, settle_delivery, DeliveryOutcome, DeliveryRole};
 
 use crate::error::FuturesError;
 use crate::events::{InsuranceDrawn, PositionSettled, SettlementPaid};
-use crate::instructions::collateral::pay_from_vault;
+use crate::instructions::collateral::{pay_from_vault, transfer_from_exchange};
 use crate::instructions::consume_events::apply_queued_events;
 use crate::instructions::release_orders::margin_accounts_of;
 use crate::instructions::resolve_bankruptcy::release_hold;
@@ -297,36 +295,6 @@ fn pay_claim(acc: &mut MarginAccount, pos: usize, m: &mut Market) -> Result<(u64
         m.on_insurance_received(left)?;
     }
     Ok((gain, paid))
-}
-
-/// Moves `amount` of a token out of an exchange-owned vault to `to`.
-pub fn transfer_from_exchange<'info>(
-    exchange: &AccountLoader<'info, Exchange>,
-    token_program: &Interface<'info, TokenInterface>,
-    mint: &InterfaceAccount<'info, Mint>,
-    from: &InterfaceAccount<'info, TokenAccount>,
-    to: &AccountInfo<'info>,
-    amount: u64,
-) -> Result<()> {
-    let (mint_key, bump) = {
-        let e = exchange.load()?;
-        (e.collateral_mint, e.bump)
-    };
-    let seeds: &[&[u8]] = &[Exchange::SEED, mint_key.as_ref(), &[bump]];
-    transfer_checked(
-        CpiContext::new_with_signer(
-            token_program.key(),
-            TransferChecked {
-                from: from.to_account_info(),
-                mint: mint.to_account_info(),
-                to: to.clone(),
-                authority: exchange.to_account_info(),
-            },
-            &[seeds],
-        ),
-        amount,
-        mint.decimals,
-    )
 }
 
 pub fn settle_positions<'info>(ctx: Context<'info, SettlePositions<'info>>) -> Result<()> {
