@@ -9,6 +9,7 @@ use crate::{
 use anchor_lang::solana_program::system_instruction;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use cfx_book::{Book, BookRef, EventQueue, Order};
+use cfx_client::ix as cfx_ix;
 use compute_futures::{
     accounts as acc, instruction as ins,
     instructions::{
@@ -255,17 +256,7 @@ impl Fx {
     }
 
     pub fn publish_ix(&self, publisher: &Pubkey, price: u64, conf: u64, time: i64) -> Instruction {
-        ix(
-            acc::PublishPrice {
-                publisher: *publisher,
-                index: self.index,
-            },
-            ins::PublishPrice {
-                price,
-                conf,
-                publish_time: time,
-            },
-        )
+        cfx_ix::publish_price(publisher, &self.index, price, conf, time)
     }
 
     /// Every publisher quotes `price` now.
@@ -510,17 +501,12 @@ impl Fx {
     }
 
     pub fn deposit_ix(&self, tr: &Trader, amount: u64) -> Instruction {
-        ix(
-            acc::Deposit {
-                depositor: tr.owner.pubkey(),
-                exchange: self.exchange,
-                account: tr.account,
-                collateral_mint: self.mint,
-                vault: self.vault,
-                source: tr.tokens,
-                token_program: spl_token_id(),
-            },
-            ins::Deposit { amount },
+        cfx_ix::deposit(
+            &tr.owner.pubkey(),
+            &self.keys(),
+            &tr.account,
+            &tr.tokens,
+            amount,
         )
     }
 
@@ -530,23 +516,14 @@ impl Fx {
     }
 
     pub fn withdraw_ix(&self, tr: &Trader, signer: &Pubkey, amount: u64) -> Instruction {
-        let mut i = ix(
-            acc::Withdraw {
-                owner: *signer,
-                exchange: self.exchange,
-                account: tr.account,
-                collateral_mint: self.mint,
-                vault: self.vault,
-                destination: tr.tokens,
-                token_program: spl_token_id(),
-            },
-            ins::Withdraw { amount },
-        );
-        i.accounts
-            .push(AccountMeta::new_readonly(self.market.key, false));
-        i.accounts
-            .push(AccountMeta::new_readonly(self.index, false));
-        i
+        cfx_ix::withdraw(
+            signer,
+            &self.keys(),
+            &tr.account,
+            &tr.tokens,
+            amount,
+            &[(self.market.key, self.index)],
+        )
     }
 
     /// The markets of the account's positions in slot order, but `except`: what a trading or
@@ -566,14 +543,14 @@ impl Fx {
 
     /// `withdraw_ix` with the health accounts of `markets` instead of the current market's.
     pub fn withdraw_ix_with(&self, tr: &Trader, amount: u64, markets: &[Pubkey]) -> Instruction {
-        let mut i = self.withdraw_ix(tr, &tr.owner.pubkey(), amount);
-        i.accounts.truncate(i.accounts.len() - 2);
-        for m in markets {
-            i.accounts.push(AccountMeta::new_readonly(*m, false));
-            i.accounts
-                .push(AccountMeta::new_readonly(self.index, false));
-        }
-        i
+        cfx_ix::withdraw(
+            &tr.owner.pubkey(),
+            &self.keys(),
+            &tr.account,
+            &tr.tokens,
+            amount,
+            &self.pairs(markets),
+        )
     }
 
     pub fn place_accounts(&self, tr: &Trader, signer: &Pubkey) -> acc::PlaceOrder {
@@ -589,10 +566,7 @@ impl Fx {
     }
 
     pub fn place_ix(&self, tr: &Trader, args: OrderArgs) -> Instruction {
-        ix(
-            self.place_accounts(tr, &tr.owner.pubkey()),
-            ins::PlaceOrder { args },
-        )
+        self.place_ix_with(tr, args, &[])
     }
 
     /// `place_ix` with the (market, index) pairs of the trader's positions in `other_markets`,
@@ -603,13 +577,14 @@ impl Fx {
         args: OrderArgs,
         other_markets: &[Pubkey],
     ) -> Instruction {
-        let mut i = self.place_ix(tr, args);
-        for m in other_markets {
-            i.accounts.push(AccountMeta::new_readonly(*m, false));
-            i.accounts
-                .push(AccountMeta::new_readonly(self.index, false));
-        }
-        i
+        cfx_ix::place_order(
+            &tr.owner.pubkey(),
+            &self.exchange,
+            &tr.account,
+            &self.market_keys(),
+            args,
+            &self.pairs(other_markets),
+        )
     }
 
     pub async fn place(&mut self, tr: &Trader, args: OrderArgs) -> Result<u64, TxError> {
@@ -627,19 +602,13 @@ impl Fx {
     }
 
     pub fn crank_ix(&self, makers: &[Pubkey], reward_to: &Pubkey, limit: u16) -> Instruction {
-        let mut i = ix(
-            acc::ConsumeEvents {
-                exchange: self.exchange,
-                market: self.market.key,
-                event_queue: self.market.queue,
-                reward_account: *reward_to,
-            },
-            ins::ConsumeEvents { limit },
-        );
-        for m in makers {
-            i.accounts.push(AccountMeta::new(*m, false));
-        }
-        i
+        cfx_ix::consume_events(
+            &self.exchange,
+            &self.market_keys(),
+            reward_to,
+            makers,
+            limit,
+        )
     }
 
     pub async fn crank(
@@ -815,16 +784,7 @@ impl Fx {
 
     /// `liquidate_orders` of `account` in the current market.
     pub fn liquidate_orders_ix(&self, liquidator: &Pubkey, account: &Pubkey) -> Instruction {
-        ix(
-            acc::LiquidateOrders {
-                liquidator: *liquidator,
-                account: *account,
-                market: self.market.key,
-                index: self.index,
-                book: self.market.book,
-            },
-            ins::LiquidateOrders {},
-        )
+        cfx_ix::liquidate_orders(liquidator, account, &self.market_keys(), &[])
     }
 
     /// `liquidate_position` of `account` in the current market by `liquidator`, with the health
@@ -839,26 +799,16 @@ impl Fx {
         let market = self.market.key;
         let theirs = self.health_markets(account, Some(market)).await;
         let mine = self.health_markets(&liquidator.account, Some(market)).await;
-        let mut i = ix(
-            acc::LiquidatePosition {
-                liquidator: liquidator.owner.pubkey(),
-                liquidator_account: liquidator.account,
-                account: *account,
-                market,
-                index: self.index,
-                event_queue: self.market.queue,
-            },
-            ins::LiquidatePosition {
-                max_lots,
-                limit_price,
-            },
-        );
-        for m in theirs.iter().chain(mine.iter()) {
-            i.accounts.push(AccountMeta::new_readonly(*m, false));
-            i.accounts
-                .push(AccountMeta::new_readonly(self.index, false));
-        }
-        i
+        let health: Vec<Pubkey> = theirs.into_iter().chain(mine).collect();
+        cfx_ix::liquidate_position(
+            &liquidator.owner.pubkey(),
+            &liquidator.account,
+            account,
+            &self.market_keys(),
+            max_lots,
+            limit_price,
+            &self.pairs(&health),
+        )
     }
 
     pub async fn liquidate_position(
@@ -876,16 +826,7 @@ impl Fx {
 
     /// `update_exchange` setting the fee schedule, signed by `signer` (the admin, to succeed).
     pub fn set_fees_ix(&self, signer: &Pubkey, fees: FeeSchedule) -> Instruction {
-        ix(
-            acc::UpdateExchange {
-                admin: *signer,
-                exchange: self.exchange,
-            },
-            ins::UpdateExchange {
-                fees: Some(fees),
-                paused: None,
-            },
-        )
+        cfx_ix::update_exchange(signer, &self.exchange, Some(fees), None)
     }
 
     /// `resolve_bankruptcy_ix` with the health accounts of the account's positions (lifting a
@@ -905,18 +846,7 @@ impl Fx {
     }
 
     pub fn resolve_bankruptcy_ix(&self, account: &Pubkey, market: &Pubkey) -> Instruction {
-        ix(
-            acc::ResolveBankruptcy {
-                exchange: self.exchange,
-                account: *account,
-                market: *market,
-                collateral_mint: self.mint,
-                vault: self.vault,
-                insurance_vault: self.insurance_vault,
-                token_program: spl_token_id(),
-            },
-            ins::ResolveBankruptcy {},
-        )
+        cfx_ix::resolve_bankruptcy(&self.keys(), account, market, &[])
     }
 
     pub fn deposit_insurance_ix(
@@ -925,96 +855,30 @@ impl Fx {
         source: &Pubkey,
         amount: u64,
     ) -> Instruction {
-        ix(
-            acc::DepositInsurance {
-                depositor: *depositor,
-                exchange: self.exchange,
-                collateral_mint: self.mint,
-                insurance_vault: self.insurance_vault,
-                source: *source,
-                token_program: spl_token_id(),
-            },
-            ins::DepositInsurance { amount },
-        )
+        cfx_ix::deposit_insurance(depositor, &self.keys(), source, amount)
     }
 
     pub fn sweep_insurance_ix(&self, market: &Pubkey) -> Instruction {
-        ix(
-            acc::SweepInsurance {
-                exchange: self.exchange,
-                market: *market,
-                collateral_mint: self.mint,
-                vault: self.vault,
-                insurance_vault: self.insurance_vault,
-                token_program: spl_token_id(),
-            },
-            ins::SweepInsurance {},
-        )
+        cfx_ix::sweep_insurance(&self.keys(), market)
     }
 
     /// `release_orders` of the current market, with `owners`' margin accounts.
     pub fn release_orders_ix(&self, owners: &[Pubkey], limit: u16) -> Instruction {
-        let mut i = ix(
-            acc::ReleaseOrders {
-                market: self.market.key,
-                book: self.market.book,
-                event_queue: self.market.queue,
-            },
-            ins::ReleaseOrders { limit },
-        );
-        i.accounts
-            .extend(owners.iter().map(|k| AccountMeta::new(*k, false)));
-        i
+        cfx_ix::release_orders(&self.market_keys(), owners, limit)
     }
 
     pub fn fix_settlement_price_ix(&self) -> Instruction {
-        ix(
-            acc::FixSettlementPrice {
-                market: self.market.key,
-                index: self.index,
-            },
-            ins::FixSettlementPrice {},
-        )
+        cfx_ix::fix_settlement_price(&self.market_keys())
     }
 
     pub fn post_settlement_price_ix(&self, signer: &Pubkey, price: u64) -> Instruction {
-        ix(
-            acc::PostSettlementPrice {
-                admin: *signer,
-                exchange: self.exchange,
-                market: self.market.key,
-                index: self.index,
-            },
-            ins::PostSettlementPrice { price },
-        )
+        cfx_ix::post_settlement_price(signer, &self.exchange, &self.market_keys(), price)
     }
 
     /// `settle_positions` of the current market over `accounts`; on a physically delivered
     /// series each entry is (margin account, owner's delivery token account).
     pub fn settle_positions_ix(&self, accounts: &[(Pubkey, Option<Pubkey>)]) -> Instruction {
-        let d = self.market.delivery;
-        let mut i = ix(
-            acc::SettlePositions {
-                exchange: self.exchange,
-                market: self.market.key,
-                event_queue: self.market.queue,
-                collateral_mint: self.mint,
-                vault: self.vault,
-                insurance_vault: self.insurance_vault,
-                token_program: spl_token_id(),
-                delivery_mint: d.map(|d| d.0),
-                delivery_vault: d.map(|d| d.1),
-                delivery_token_program: d.map(|_| crate::token::token_2022_id()),
-            },
-            ins::SettlePositions {},
-        );
-        for (a, t) in accounts {
-            i.accounts.push(AccountMeta::new(*a, false));
-            if let Some(t) = t {
-                i.accounts.push(AccountMeta::new(*t, false));
-            }
-        }
-        i
+        cfx_ix::settle_positions(&self.keys(), &self.market_keys(), accounts)
     }
 
     /// `settle_positions` of cash-settled accounts.
@@ -1024,62 +888,64 @@ impl Fx {
     }
 
     pub fn close_market_ix(&self, signer: &Pubkey) -> Instruction {
-        let d = self.market.delivery;
-        ix(
-            acc::CloseMarket {
-                admin: *signer,
-                exchange: self.exchange,
-                market: self.market.key,
-                book: self.market.book,
-                event_queue: self.market.queue,
-                collateral_mint: self.mint,
-                vault: self.vault,
-                fee_vault: self.fee_vault,
-                insurance_vault: self.insurance_vault,
-                token_program: spl_token_id(),
-                delivery_vault: d.map(|d| d.1),
-                delivery_mint: d.map(|d| d.0),
-                delivery_token_program: d.map(|_| crate::token::token_2022_id()),
-                delivery_sweep: None,
-            },
-            ins::CloseMarket {},
-        )
+        cfx_ix::close_market(signer, &self.keys(), &self.market_keys(), None)
     }
 
     /// `opt_in_delivery` of `tr` for `lots`, with its positions' (market, index) pairs.
     pub fn opt_in_delivery_ix(&self, tr: &Trader, lots: u64, markets: &[Pubkey]) -> Instruction {
-        let mut i = ix(
-            acc::OptInDelivery {
-                owner: tr.owner.pubkey(),
-                account: tr.account,
-                market: self.market.key,
-                index: self.index,
-            },
-            ins::OptInDelivery { lots },
-        );
-        for m in markets {
-            i.accounts.push(AccountMeta::new_readonly(*m, false));
-            i.accounts
-                .push(AccountMeta::new_readonly(self.index, false));
-        }
-        i
+        cfx_ix::opt_in_delivery(
+            &tr.owner.pubkey(),
+            &tr.account,
+            &self.market_keys(),
+            lots,
+            &self.pairs(markets),
+        )
     }
 
     pub fn escrow_delivery_ix(&self, tr: &Trader, source: &Pubkey) -> Instruction {
-        let (mint, vault) = self.market.delivery.expect("physical market");
-        ix(
-            acc::EscrowDelivery {
-                owner: tr.owner.pubkey(),
-                exchange: self.exchange,
-                account: tr.account,
-                market: self.market.key,
-                delivery_mint: mint,
-                delivery_vault: vault,
-                source: *source,
-                token_program: crate::token::token_2022_id(),
-            },
-            ins::EscrowDelivery {},
+        cfx_ix::escrow_delivery(
+            &tr.owner.pubkey(),
+            &self.exchange,
+            &tr.account,
+            &self.market_keys(),
+            source,
         )
+        .expect("physical market")
+    }
+
+    /// The exchange's accounts, as the client crate's builders take them.
+    pub fn keys(&self) -> cfx_ix::ExchangeKeys {
+        cfx_ix::ExchangeKeys {
+            exchange: self.exchange,
+            collateral_mint: self.mint,
+            token_program: spl_token_id(),
+            vault: self.vault,
+            fee_vault: self.fee_vault,
+            insurance_vault: self.insurance_vault,
+        }
+    }
+
+    /// The current market's accounts, as the client crate's builders take them.
+    pub fn market_keys(&self) -> cfx_ix::MarketKeys {
+        cfx_ix::MarketKeys {
+            market: self.market.key,
+            index: self.index,
+            book: self.market.book,
+            event_queue: self.market.queue,
+            delivery: self
+                .market
+                .delivery
+                .map(|(mint, vault)| cfx_ix::DeliveryKeys {
+                    mint,
+                    vault,
+                    token_program: crate::token::token_2022_id(),
+                }),
+        }
+    }
+
+    /// `(market, index)` health pairs of `markets` (one index serves them all here).
+    pub fn pairs(&self, markets: &[Pubkey]) -> Vec<(Pubkey, Pubkey)> {
+        markets.iter().map(|m| (*m, self.index)).collect()
     }
 
     /// What a client computes from decoded accounts: `account`'s health cache with the given

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod faulty;
 pub mod ix;
 pub mod pda;
+pub mod query;
 pub mod sender;
 pub mod setup;
 pub mod token_ix;

@@ -7,7 +7,8 @@
 //! without doing anything twice. Generic over `cfx_client::Backend`: the same code runs against
 //! a cluster and against the in-process bank.
 
-pub mod chain;
+/// The exchange's accounts, decoded (`cfx_client::query`).
+pub use cfx_client::query as chain;
 pub mod config;
 pub mod metrics;
 pub mod roles;

@@ -1,12 +1,12 @@
-//! One read of what the roles act on: the exchange's markets, their indexes, and its margin
-//! accounts, decoded.
+//! Reading an exchange: its markets, their indexes and its margin accounts, decoded (by
+//! `getProgramAccounts` on a cluster; the bank keeps the accounts it has seen).
 
 use std::collections::HashMap;
 
+use crate::backend::Backend;
+use crate::decode::zero_copy;
+use crate::ClientError;
 use anchor_lang::Discriminator;
-use cfx_client::backend::Backend;
-use cfx_client::decode::zero_copy;
-use cfx_client::ClientError;
 use compute_futures::state::{MarginAccount, Market, PriceIndex};
 use solana_sdk::pubkey::Pubkey;
 
