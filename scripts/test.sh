@@ -5,11 +5,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cfx/target}
+# The workspace's own target directory by default, so the main job's build (`cargo run -p
+# cfx-sandbox`) is reused; .ci/run points all three at $HOME/.cache instead.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 export CARGO_TERM_COLOR=never
-# SBF builds keep their own target directories in the same cache, so later runs are incremental.
-export SBF_TARGET_DIR=${SBF_TARGET_DIR:-$HOME/.cache/cfx/sbf-upstream}
-export SBF_HARNESS_TARGET_DIR=${SBF_HARNESS_TARGET_DIR:-$HOME/.cache/cfx/sbf-harness}
+# SBF builds keep their own target directories next to it, so later runs are incremental.
+export SBF_TARGET_DIR=${SBF_TARGET_DIR:-$CARGO_TARGET_DIR/sbf-upstream}
+export SBF_HARNESS_TARGET_DIR=${SBF_HARNESS_TARGET_DIR:-$CARGO_TARGET_DIR/sbf-harness}
 sbf_tool="$root/../shared/tools/sbf-upstream"
 
 log="$CARGO_TARGET_DIR/test-run.log"
