@@ -5,7 +5,8 @@ use anchor_lang::Discriminator;
 use base64::Engine;
 use cfx_client::backend::{Backend, Status};
 use cfx_client::compute_futures::state::{Exchange, MarginAccount, Market, PriceIndex};
-use cfx_client::compute_token::state::{ComputeClass, Provider};
+use cfx_client::compute_token::instructions::CreateWindowArgs;
+use cfx_client::compute_token::state::{ComputeClass, Provider, Ticket, TicketStatus, Window};
 use cfx_client::decode::{book, borsh_account, event_queue, zero_copy};
 use cfx_client::errors::describe;
 use cfx_client::ix::{self, ExchangeKeys, MarketKeys, OrderKind, OrderSide, SelfTradeMode};
@@ -76,6 +77,14 @@ pub struct Cli {
     /// the transaction is signed offline).
     #[arg(long, global = true)]
     pub authority: Option<String>,
+    /// Durable nonce account: the transaction uses its stored blockhash (never expires) and
+    /// advances it first, for signing offline without a deadline.
+    #[arg(long, global = true)]
+    pub nonce: Option<String>,
+    /// The nonce account's authority (default: the keypair; otherwise its signature comes
+    /// with --signer).
+    #[arg(long, global = true)]
+    pub nonce_authority: Option<String>,
     /// Show simulation logs on failure.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
@@ -207,6 +216,24 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Registry admin: open a delivery window [start, end) of a class and create its mint.
+    CreateWindow {
+        class: String,
+        /// Unix time the window opens.
+        #[arg(long)]
+        start: i64,
+        /// Unix time it ends (redemptions close; fulfilment until end + the class's grace).
+        #[arg(long)]
+        end: i64,
+        /// Token name, e.g. "H100 GPU-hour, week 49 of 2026".
+        #[arg(long)]
+        name: String,
+        /// `<class symbol>-<suffix>`, e.g. H100-GPUH-2026W49.
+        #[arg(long)]
+        symbol: String,
+        #[arg(long, default_value = "")]
+        uri: String,
+    },
     /// Provider: mint compute tokens of a delivery window to a token account.
     Mint {
         class: String,
@@ -214,6 +241,46 @@ pub enum Command {
         amount: u64,
         #[arg(long)]
         to: String,
+    },
+    /// Provider: mark a ticket delivered, with a receipt (its SHA-256 is stored).
+    Fulfil {
+        ticket: String,
+        #[arg(long)]
+        receipt: String,
+    },
+    /// Holder: burn compute tokens of a window for delivery by a provider; opens a ticket.
+    Redeem {
+        window: String,
+        /// Units, in the class's decimals.
+        amount: String,
+        /// The provider account (see `providers`) whose tokens these are.
+        #[arg(long)]
+        provider: String,
+        /// Where to deliver (endpoint, credentials): only its SHA-256 goes on chain.
+        #[arg(long)]
+        endpoint: String,
+        /// Token account to burn from (default: the associated one).
+        #[arg(long)]
+        from: Option<String>,
+        /// Seed of the ticket's address (default: the first free one).
+        #[arg(long)]
+        ticket_nonce: Option<u64>,
+    },
+    /// Holder: after the deadline, claim an unfulfilled ticket's compensation from the bond.
+    ClaimDefault {
+        ticket: String,
+        /// Bond-token account to be paid to (default: the associated one, created if missing).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Holder: close a fulfilled or claimed ticket and take back its rent.
+    CloseTicket { ticket: String },
+    /// Redemption tickets, of a holder (default: the keypair's) or of a provider.
+    Tickets {
+        #[arg(long)]
+        holder: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
     },
 }
 
@@ -770,7 +837,221 @@ pub async fn run<B: Backend>(
             );
             execute(cli, b, keypair, vec![i]).await
         }
+        Command::CreateWindow {
+            class,
+            start,
+            end,
+            name,
+            symbol,
+            uri,
+        } => {
+            let class = pubkey(class, "class")?;
+            let (i, window, mint) = token_ix::create_window(
+                &owner()?,
+                &class,
+                CreateWindowArgs {
+                    start: *start,
+                    end: *end,
+                    name: name.clone(),
+                    symbol: symbol.clone(),
+                    uri: uri.clone(),
+                },
+            );
+            let mut out = execute(cli, b, keypair, vec![i]).await?;
+            out.json["window"] = json!(window.to_string());
+            out.json["mint"] = json!(mint.to_string());
+            out.human
+                .push_str(&format!("window {window}\nmint {mint}\n"));
+            Ok(out)
+        }
+        Command::Fulfil { ticket, receipt } => {
+            let key = pubkey(ticket, "ticket")?;
+            let t: Ticket = borsh_account(&account(b, &key).await?)
+                .map_err(|_| CliError::input(format!("{key} is not a ticket")))?;
+            let i = token_ix::fulfil(
+                &owner()?,
+                &t.provider,
+                &t.position,
+                &key,
+                solana_sdk::hash::hash(receipt.as_bytes()).to_bytes(),
+            );
+            execute(cli, b, keypair, vec![i]).await
+        }
+        Command::Redeem {
+            window,
+            amount,
+            provider,
+            endpoint,
+            from,
+            ticket_nonce,
+        } => {
+            let window = pubkey(window, "window")?;
+            let w: Window = borsh_account(&account(b, &window).await?)
+                .map_err(|_| CliError::input(format!("{window} is not a delivery window")))?;
+            let c: ComputeClass =
+                borsh_account(&account(b, &w.class).await?).map_err(err_client)?;
+            let units = parse_decimal(amount, c.decimals as u32)?;
+            let provider = pubkey(provider, "--provider")?;
+            let me = owner()?;
+            let source = match from {
+                Some(f) => pubkey(f, "--from")?,
+                None => anchor_spl::associated_token::get_associated_token_address_with_program_id(
+                    &me,
+                    &w.mint,
+                    &anchor_spl::token_2022::ID,
+                ),
+            };
+            let position = pda::token::position(&window, &provider);
+            let nonce = match ticket_nonce {
+                Some(n) => *n,
+                None => {
+                    let mut n = 0;
+                    while b
+                        .get_account(&pda::token::ticket(&position, &me, n))
+                        .await
+                        .map_err(err_client)?
+                        .is_some()
+                    {
+                        n += 1;
+                    }
+                    n
+                }
+            };
+            let (i, ticket) = token_ix::redeem(
+                &me,
+                &w.class,
+                &provider,
+                &window,
+                &source,
+                units,
+                solana_sdk::hash::hash(endpoint.as_bytes()).to_bytes(),
+                nonce,
+            );
+            let mut out = execute(cli, b, keypair, vec![i]).await?;
+            out.json["ticket"] = json!(ticket.to_string());
+            out.human.push_str(&format!("ticket {ticket}\n"));
+            Ok(out)
+        }
+        Command::ClaimDefault { ticket, to } => {
+            let key = pubkey(ticket, "ticket")?;
+            let t: Ticket = borsh_account(&account(b, &key).await?)
+                .map_err(|_| CliError::input(format!("{key} is not a ticket")))?;
+            let p: Provider = borsh_account(&account(b, &t.provider).await?).map_err(err_client)?;
+            let registry = pda::token::registry();
+            let reg: cfx_client::compute_token::state::Registry =
+                borsh_account(&account(b, &registry).await?).map_err(err_client)?;
+            let bond = token_ix::Bond {
+                mint: reg.bond_mint,
+                token_program: reg.bond_token_program,
+            };
+            let me = owner()?;
+            let mut ixs = Vec::new();
+            let destination = match to {
+                Some(t) => pubkey(t, "--to")?,
+                None => {
+                    let payer = payer(cli, keypair)?;
+                    ixs.push(anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+                        &payer, &me, &bond.mint, &bond.token_program,
+                    ));
+                    anchor_spl::associated_token::get_associated_token_address_with_program_id(
+                        &me,
+                        &bond.mint,
+                        &bond.token_program,
+                    )
+                }
+            };
+            ixs.push(token_ix::claim_default(
+                &me,
+                &p.class,
+                &t.provider,
+                &t.position,
+                &key,
+                &bond,
+                &destination,
+            ));
+            execute(cli, b, keypair, ixs).await
+        }
+        Command::CloseTicket { ticket } => {
+            let key = pubkey(ticket, "ticket")?;
+            execute(
+                cli,
+                b,
+                keypair,
+                vec![token_ix::close_ticket(&owner()?, &key)],
+            )
+            .await
+        }
+        Command::Tickets { holder, provider } => {
+            let provider = provider
+                .as_deref()
+                .map(|p| pubkey(p, "--provider"))
+                .transpose()?;
+            let holder = match (holder, provider) {
+                (Some(h), _) => Some(pubkey(h, "--holder")?),
+                (None, None) => Some(owner()?),
+                (None, Some(_)) => None,
+            };
+            let raw = b
+                .program_accounts(&pda::TOKEN, Ticket::DISCRIMINATOR, None)
+                .await
+                .map_err(err_client)?;
+            let mut human = String::new();
+            let mut rows = Vec::new();
+            for (k, a) in raw {
+                let t: Ticket = borsh_account(&a.data).map_err(err_client)?;
+                if holder.is_some_and(|h| h != t.holder)
+                    || provider.is_some_and(|p| p != t.provider)
+                {
+                    continue;
+                }
+                let status = match t.status {
+                    TicketStatus::Open => "open",
+                    TicketStatus::Fulfilled => "fulfilled",
+                    TicketStatus::Defaulted => "defaulted",
+                };
+                human.push_str(&format!(
+                    "{k}  {status:<9}  {} units  provider {}  deadline {}\n",
+                    t.units, t.provider, t.deadline
+                ));
+                rows.push(json!({"ticket": k.to_string(), "status": status, "units": t.units, "holder": t.holder.to_string(), "provider": t.provider.to_string(), "window": t.window.to_string(), "deadline": t.deadline, "paid": t.paid}));
+            }
+            Ok(Output::new(human, json!({"tickets": rows})))
+        }
     }
+}
+
+/// The fee payer: --fee-payer, or the keypair.
+fn payer(cli: &Cli, keypair: Option<&Keypair>) -> Result<Pubkey, CliError> {
+    match (&cli.fee_payer, keypair) {
+        (Some(p), _) => pubkey(p, "--fee-payer"),
+        (None, Some(k)) => Ok(k.pubkey()),
+        (None, None) => Err(CliError::input(format!(
+            "keypair {} not found (or pass --fee-payer)",
+            cli.keypair
+        ))),
+    }
+}
+
+/// The blockhash a durable nonce account holds, and its authority. The account is the system
+/// program's, bincode `Versions(State::Initialized(Data))`: version u32, state u32 (1:
+/// initialized), authority, durable nonce, fee calculator.
+async fn nonce_of<B: Backend>(b: &B, nonce: &Pubkey) -> Result<(Hash, Pubkey), CliError> {
+    let a = b
+        .get_account(nonce)
+        .await
+        .map_err(err_client)?
+        .ok_or_else(|| CliError::input(format!("nonce account {nonce} not found")))?;
+    let initialized = a.owner == anchor_lang::solana_program::system_program::ID
+        && a.data.len() >= 80
+        && a.data[4..8] == 1u32.to_le_bytes();
+    if !initialized {
+        return Err(CliError::input(format!(
+            "{nonce} is not an initialized nonce account"
+        )));
+    }
+    let authority = Pubkey::try_from(&a.data[8..40]).expect("32 bytes");
+    let hash = Hash::new_from_array(a.data[40..72].try_into().expect("32 bytes"));
+    Ok((hash, authority))
 }
 
 /// Signs and sends `ixs`, or prints what the signing flags ask for.
@@ -780,22 +1061,53 @@ async fn execute<B: Backend>(
     keypair: Option<&Keypair>,
     ixs: Vec<Instruction>,
 ) -> Result<Output, CliError> {
-    let payer = match (&cli.fee_payer, keypair) {
-        (Some(p), _) => pubkey(p, "--fee-payer")?,
-        (None, Some(k)) => k.pubkey(),
-        (None, None) => {
-            return Err(CliError::input(format!(
-                "keypair {} not found (or pass --fee-payer)",
-                cli.keypair
-            )))
-        }
+    let payer = payer(cli, keypair)?;
+    let given = match &cli.blockhash {
+        Some(h) => Some(
+            h.parse::<Hash>()
+                .map_err(|_| CliError::input(format!("--blockhash {h:?} is not a blockhash")))?,
+        ),
+        None => None,
     };
-    let blockhash = match &cli.blockhash {
-        Some(h) => h
-            .parse::<Hash>()
-            .map_err(|_| CliError::input(format!("--blockhash {h:?} is not a blockhash")))?,
-        None if cli.sign_only => return Err(CliError::input("--sign-only needs --blockhash")),
-        None => b.latest_blockhash().await.map_err(err_client)?,
+    let mut ixs = ixs;
+    let blockhash = if let Some(n) = &cli.nonce {
+        // A durable nonce: advance it first; the blockhash is the one it holds (given with
+        // --blockhash when signing offline, read from the cluster otherwise).
+        let nonce = pubkey(n, "--nonce")?;
+        let authority = match (&cli.nonce_authority, keypair) {
+            (Some(a), _) => pubkey(a, "--nonce-authority")?,
+            (None, Some(k)) => k.pubkey(),
+            (None, None) => payer,
+        };
+        ixs.insert(
+            0,
+            anchor_lang::solana_program::system_instruction::advance_nonce_account(
+                &nonce, &authority,
+            ),
+        );
+        match given {
+            Some(h) => h,
+            None if cli.sign_only => {
+                return Err(CliError::input(
+                    "--sign-only needs --blockhash (the nonce account's)",
+                ))
+            }
+            None => {
+                let (h, stored) = nonce_of(b, &nonce).await?;
+                if stored != authority {
+                    return Err(CliError::input(format!(
+                        "nonce account {nonce} has authority {stored}, not {authority}"
+                    )));
+                }
+                h
+            }
+        }
+    } else {
+        match given {
+            Some(h) => h,
+            None if cli.sign_only => return Err(CliError::input("--sign-only needs --blockhash")),
+            None => b.latest_blockhash().await.map_err(err_client)?,
+        }
     };
     let message = Message::new_with_blockhash(&ixs, Some(&payer), &blockhash);
     let mut tx = Transaction::new_unsigned(message);

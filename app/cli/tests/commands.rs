@@ -385,3 +385,324 @@ async fn bad_input_is_refused_with_a_clear_message_and_nothing_sent() {
     let e = run(&cli, &nowhere, None).await.unwrap_err();
     assert_eq!(e.code, 3, "{}", e.message);
 }
+
+/// SPL token balance of a token account (either token program: the amount is at 64).
+async fn balance(b: &BankBackend, key: &Pubkey) -> u64 {
+    let a = b.get_account(key).await.unwrap().unwrap();
+    u64::from_le_bytes(a.data[64..72].try_into().unwrap())
+}
+
+#[tokio::test]
+async fn provider_and_holder_commands_from_bond_to_default_claim() {
+    use cfx_client::compute_token::state::{Provider, Ticket, TicketStatus};
+    use cfx_client::decode::borsh_account;
+    use cfx_client::sender::{send, SendConfig};
+    use cfx_client::setup::{fund, mint_to, token_account};
+    let f = fx().await;
+    let class = f.s.class.to_string();
+    let provider = Keypair::new();
+    fund(&f.b, &f.s.admin, &provider.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    send(
+        &f.b,
+        &SendConfig::default(),
+        &f.s.admin,
+        &[],
+        &[cfx_client::token_ix::approve_provider(
+            &f.s.admin.pubkey(),
+            &f.s.class,
+            &provider.pubkey(),
+        )],
+    )
+    .await
+    .unwrap();
+    let bond_src = token_account(
+        &f.b,
+        &f.s.admin,
+        &f.s.bond.mint,
+        &provider.pubkey(),
+        &f.s.bond.token_program,
+    )
+    .await
+    .unwrap();
+    mint_to(
+        &f.b,
+        &f.s.admin,
+        &f.s.bond.token_program,
+        &f.s.bond.mint,
+        &bond_src,
+        1_000 * USD,
+    )
+    .await
+    .unwrap();
+    let src = bond_src.to_string();
+    f.cfx(
+        &["bond-deposit", &class, "500", "--from", &src],
+        Some(&provider),
+    )
+    .await
+    .unwrap();
+    let provider_key = cfx_client::pda::token::provider(&f.s.class, &provider.pubkey());
+    let p: Provider =
+        borsh_account(&f.b.get_account(&provider_key).await.unwrap().unwrap().data).unwrap();
+    assert_eq!(p.bond, 500 * USD);
+    let out = f.cfx(&["providers"], None).await.unwrap();
+    assert_eq!(out.json["providers"][0]["bond"], 500 * USD);
+
+    // The registry admin opens a window; anyone else is refused by the program.
+    let (start, end) = (T0 + 3_600, T0 + 7_200);
+    let (start_s, end_s) = (start.to_string(), end.to_string());
+    let window_args = [
+        "create-window",
+        class.as_str(),
+        "--start",
+        &start_s,
+        "--end",
+        &end_s,
+        "--name",
+        "H100 GPU-hour, test window",
+        "--symbol",
+        "H100-GPUH-T1",
+    ];
+    let e = f.cfx(&window_args, Some(&provider)).await.unwrap_err();
+    assert_eq!(e.code, 1, "{}", e.message);
+    let out = f.cfx(&window_args, Some(&f.s.admin)).await.unwrap();
+    let window: Pubkey = out.json["window"].as_str().unwrap().parse().unwrap();
+    let mint: Pubkey = out.json["mint"].as_str().unwrap().parse().unwrap();
+    assert!(out.human.contains(&format!("window {window}")));
+
+    // The provider mints 10 units to the holder.
+    let holder = &f.t.owner;
+    let holder_tokens = token_account(
+        &f.b,
+        &f.s.admin,
+        &mint,
+        &holder.pubkey(),
+        &anchor_spl::token_2022::ID,
+    )
+    .await
+    .unwrap();
+    let (w, to) = (window.to_string(), holder_tokens.to_string());
+    f.cfx(&["mint", &class, &w, "10", "--to", &to], Some(&provider))
+        .await
+        .unwrap();
+    assert_eq!(balance(&f.b, &holder_tokens).await, 10);
+
+    // In the window the holder redeems twice: tickets at the first free nonces.
+    f.b.set_time(start).await;
+    let pk = provider_key.to_string();
+    let mut tickets = Vec::new();
+    for units in ["3", "2"] {
+        let out = f
+            .cfx(
+                &[
+                    "redeem",
+                    &w,
+                    units,
+                    "--provider",
+                    &pk,
+                    "--endpoint",
+                    "ssh://gpu.example:22",
+                ],
+                Some(holder),
+            )
+            .await
+            .unwrap();
+        tickets.push(out.json["ticket"].as_str().unwrap().to_string());
+    }
+    let position = cfx_client::pda::token::position(&window, &provider_key);
+    assert_eq!(
+        tickets,
+        [0, 1].map(|n| cfx_client::pda::token::ticket(&position, &holder.pubkey(), n).to_string())
+    );
+    assert_eq!(balance(&f.b, &holder_tokens).await, 5);
+    let out = f.cfx(&["tickets"], Some(holder)).await.unwrap();
+    assert_eq!(out.json["tickets"].as_array().unwrap().len(), 2);
+    assert_eq!(out.json["tickets"][0]["status"], "open");
+    let out = f.cfx(&["tickets", "--provider", &pk], None).await.unwrap();
+    assert_eq!(out.json["tickets"].as_array().unwrap().len(), 2);
+    let ticket = |k: &str| {
+        let b = &f.b;
+        let k: Pubkey = k.parse().unwrap();
+        async move { b.get_account(&k).await.unwrap() }
+    };
+
+    // Only the provider fulfils; the fulfilled ticket is closed by its holder.
+    let e = f
+        .cfx(&["fulfil", &tickets[0], "--receipt", "job 1"], Some(holder))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, 1, "{}", e.message);
+    f.cfx(
+        &["fulfil", &tickets[0], "--receipt", "job 1"],
+        Some(&provider),
+    )
+    .await
+    .unwrap();
+    let t: Ticket = borsh_account(&ticket(&tickets[0]).await.unwrap().data).unwrap();
+    assert_eq!(t.status, TicketStatus::Fulfilled);
+    assert_eq!(t.receipt_hash, solana_sdk::hash::hash(b"job 1").to_bytes());
+    f.cfx(&["close-ticket", &tickets[0]], Some(holder))
+        .await
+        .unwrap();
+    assert!(ticket(&tickets[0]).await.is_none());
+
+    // The second is never delivered: after the deadline the holder is paid from the bond, into
+    // a bond-token account the command creates.
+    let e = f
+        .cfx(&["claim-default", &tickets[1]], Some(holder))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, 1);
+    assert!(e.message.starts_with("DeadlineNotPassed"), "{}", e.message);
+    f.b.set_time(end + 601).await;
+    f.cfx(&["claim-default", &tickets[1]], Some(holder))
+        .await
+        .unwrap();
+    let t: Ticket = borsh_account(&ticket(&tickets[1]).await.unwrap().data).unwrap();
+    assert_eq!(t.status, TicketStatus::Defaulted);
+    assert!(t.paid > 0);
+    let paid_to = anchor_spl::associated_token::get_associated_token_address_with_program_id(
+        &holder.pubkey(),
+        &f.s.bond.mint,
+        &f.s.bond.token_program,
+    );
+    assert_eq!(balance(&f.b, &paid_to).await, t.paid);
+    let out = f.cfx(&["tickets", "--json"], Some(holder)).await.unwrap();
+    assert_eq!(out.json["tickets"][0]["status"], "defaulted");
+
+    // The provider releases bond it no longer needs.
+    let before = balance(&f.b, &bond_src).await;
+    f.cfx(
+        &["bond-release", &class, "100", "--to", &src],
+        Some(&provider),
+    )
+    .await
+    .unwrap();
+    assert_eq!(balance(&f.b, &bond_src).await, before + 100 * USD);
+
+    // Bad input: not a window, not a ticket.
+    let e = f
+        .cfx(
+            &["redeem", &class, "1", "--provider", &pk, "--endpoint", "x"],
+            Some(holder),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, 2);
+    assert!(e.message.contains("not a delivery window"), "{}", e.message);
+    let e = f
+        .cfx(
+            &["close-ticket", &Pubkey::new_unique().to_string()],
+            Some(holder),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, 1, "{}", e.message);
+}
+
+/// The blockhash a nonce account holds.
+async fn nonce_hash(b: &BankBackend, key: &Pubkey) -> solana_sdk::hash::Hash {
+    let a = b.get_account(key).await.unwrap().unwrap();
+    solana_sdk::hash::Hash::new_from_array(a.data[40..72].try_into().unwrap())
+}
+
+#[tokio::test]
+async fn a_durable_nonce_transaction_signed_offline_lands_once() {
+    use anchor_lang::solana_program::system_instruction;
+    use cfx_client::sender::{send, SendConfig};
+    let f = fx().await;
+    let nonce = Keypair::new();
+    let authority = &f.t.owner;
+    let ixs = system_instruction::create_nonce_account(
+        &f.s.admin.pubkey(),
+        &nonce.pubkey(),
+        &authority.pubkey(),
+        10_000_000,
+    );
+    send(&f.b, &SendConfig::default(), &f.s.admin, &[&nonce], &ixs)
+        .await
+        .unwrap();
+    // The blockhash moves on before the nonce can be used.
+    f.b.warp_slots(5).await;
+    let stored = nonce_hash(&f.b, &nonce.pubkey()).await;
+    let (n, h) = (nonce.pubkey().to_string(), stored.to_string());
+    let before = f.collateral(&f.t.account).await;
+
+    // Offline, with the nonce's blockhash: the owner signs (it is also the nonce authority and
+    // the fee payer).
+    let offline = f
+        .cfx(
+            &[
+                "deposit",
+                "4",
+                "--nonce",
+                &n,
+                "--sign-only",
+                "--blockhash",
+                &h,
+            ],
+            Some(authority),
+        )
+        .await
+        .unwrap();
+    assert!(offline.json["absent"].as_array().unwrap().is_empty());
+    let pair = offline.json["signers"][0].as_str().unwrap().to_string();
+    let e = f
+        .cfx(
+            &["deposit", "4", "--nonce", &n, "--sign-only"],
+            Some(authority),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("--blockhash"), "{}", e.message);
+
+    // Much later (more slots than a blockhash lives), a relayer submits it with that signature.
+    f.b.warp_slots(400).await;
+    let owner = authority.pubkey().to_string();
+    let fx = &f;
+    let relay = |sig: String| {
+        let args = [
+            "deposit",
+            "4",
+            "--nonce",
+            n.as_str(),
+            "--fee-payer",
+            owner.as_str(),
+            "--authority",
+            owner.as_str(),
+            "--nonce-authority",
+            owner.as_str(),
+            "--signer",
+            sig.as_str(),
+        ]
+        .map(String::from);
+        async move {
+            let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+            fx.cfx(&args, None).await
+        }
+    };
+    relay(pair.clone()).await.unwrap();
+    assert_eq!(f.collateral(&f.t.account).await, before + 4 * USD as i64);
+    assert_ne!(nonce_hash(&f.b, &nonce.pubkey()).await, stored, "advanced");
+    // The nonce moved on: the same signature no longer verifies, nothing is sent twice.
+    let e = relay(pair).await.unwrap_err();
+    assert_eq!(e.code, 2);
+    assert!(e.message.contains("does not verify"), "{}", e.message);
+    assert_eq!(f.collateral(&f.t.account).await, before + 4 * USD as i64);
+    // A nonce account that is not one.
+    let e = f
+        .cfx(
+            &["deposit", "1", "--nonce", &f.t.account.to_string()],
+            Some(authority),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, 2);
+    assert!(
+        e.message.contains("not an initialized nonce"),
+        "{}",
+        e.message
+    );
+}
