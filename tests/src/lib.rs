@@ -9,6 +9,7 @@
 pub mod compute_token;
 pub mod context;
 pub mod futures;
+pub mod idl;
 pub mod token;
 
 pub use anchor_lang;

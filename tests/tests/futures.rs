@@ -394,7 +394,7 @@ async fn oracle_refusals() {
     fx.place(&a, order(BID, POST_ONLY, MID, 1)).await.unwrap();
     let idx = fx.index_state().await;
     assert_eq!(idx.price, INDEX_PRICE);
-    assert_eq!(idx.twap.twap_recent(now + 121, 60), Ok(INDEX_PRICE));
+    assert_eq!(idx.twap().twap_recent(now + 121, 60), Ok(INDEX_PRICE));
 }
 
 #[tokio::test]

@@ -87,7 +87,8 @@ pub fn create_price_index(ctx: Context<CreatePriceIndex>, params: IndexParams) -
     index.exchange = exchange_key;
     index.class = class_key;
     index.bump = ctx.bumps.index;
-    index.twap = Twap::new(params.twap_interval).map_err(|_| FuturesError::InvalidIndexConfig)?;
+    *index.twap_mut() =
+        Twap::new(params.twap_interval).map_err(|_| FuturesError::InvalidIndexConfig)?;
     set_publishers(&mut index, &params)?;
     crate::events::emit(&PriceIndexCreated {
         index: ctx.accounts.index.key(),

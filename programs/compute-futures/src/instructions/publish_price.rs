@@ -49,7 +49,7 @@ pub fn publish_price(
             // The price holds while `min_publishers` of its inputs are fresh.
             index.last_update = p.as_of;
             index
-                .twap
+                .twap_mut()
                 .update(p.price, now)
                 .map_err(FuturesError::from)?;
             true

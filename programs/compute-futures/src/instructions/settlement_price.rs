@@ -79,7 +79,7 @@ pub fn fix_settlement_price(ctx: Context<FixSettlementPrice>) -> Result<()> {
     let mut m = ctx.accounts.market.load_mut()?;
     check_expired(&m, now)?;
     let index = ctx.accounts.index.load()?;
-    let twap = &index.twap;
+    let twap = index.twap();
     let start = m.expiry_ts - m.settle_window as i64;
     let price = twap
         .window_twap(m.expiry_ts, m.settle_window, m.settle_min_updates)
@@ -117,7 +117,7 @@ pub fn post_settlement_price(ctx: Context<PostSettlementPrice>, price: u64) -> R
     );
     require!(price > 0, FuturesError::FallbackOutsideBand);
     let index = ctx.accounts.index.load()?;
-    let twap = &index.twap;
+    let twap = index.twap();
     // Only when the TWAP cannot fix it.
     require!(
         twap.window_twap(m.expiry_ts, m.settle_window, m.settle_min_updates)
