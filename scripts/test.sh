@@ -12,7 +12,6 @@ export CARGO_TERM_COLOR=never
 # SBF builds keep their own target directories next to it, so later runs are incremental.
 export SBF_TARGET_DIR=${SBF_TARGET_DIR:-$CARGO_TARGET_DIR/sbf-upstream}
 export SBF_HARNESS_TARGET_DIR=${SBF_HARNESS_TARGET_DIR:-$CARGO_TARGET_DIR/sbf-harness}
-sbf_tool="$root/../shared/tools/sbf-upstream"
 
 log="$CARGO_TARGET_DIR/test-run.log"
 mkdir -p "$CARGO_TARGET_DIR"
@@ -23,17 +22,7 @@ cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 echo "== SBF: build programs and the book harness"
 scripts/build-book-harness.sh
-# One program per build, each binary kept from its own build: compute-futures links compute-token
-# with `cpi` (no entrypoint), and that build also leaves a compute_token.so without an entrypoint.
-built=$(mktemp -d)
-for dir in programs/*/; do
-  [ -f "$dir/Cargo.toml" ] || continue
-  name=$(basename "$dir")
-  "$sbf_tool/build.sh" -p "$name" --features "$name/upstream-sbf"
-  cp "target/deploy/${name//-/_}.so" "$built/"
-done
-cp "$built"/*.so target/deploy/
-rm -rf "$built"
+scripts/build-programs.sh
 
 echo "== SBF: end-to-end tests against target/deploy"
 export CFX_CU_DIR="$CARGO_TARGET_DIR/cu"
@@ -44,6 +33,20 @@ SBF_OUT_DIR="$root/target/deploy" cargo test --workspace --locked --test '*' 2>&
 echo "== the README's main job on the SBF binaries (a short session, with compute units)"
 cargo build --workspace --locked --bins
 SBF_OUT_DIR="$root/target/deploy" "$CARGO_TARGET_DIR/debug/cfx-sandbox" --traders 10 --orders 400
+echo "== IDL: the committed idl/*.json match the code"
+python3 scripts/idl.py --check
+
+echo "== the local validator suite (the binaries as separate processes, over JSON-RPC)"
+# solana-test-validator builds rocksdb's bindings with libclang.
+if ! ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1; then
+  apt-get install -y -q libclang-dev >/dev/null || sudo apt-get install -y -q libclang-dev >/dev/null
+fi
+validator_target=${VALIDATOR_TARGET_DIR:-$CARGO_TARGET_DIR/validator}
+(cd validator && CARGO_TARGET_DIR="$validator_target" cargo build --locked)
+CFX_VALIDATOR="$validator_target/debug/cfx-test-validator" CFX_BIN_DIR="$CARGO_TARGET_DIR/debug" \
+  SBF_OUT_DIR="$root/target/deploy" \
+  cargo test --locked -p cfx-tests --test validator -- --ignored --nocapture 2>&1 | tee -a "$log"
+
 echo "== compute units measured in the SBF pass"
 cat "$CFX_CU_DIR"/*.md
 # One closing line over both passes.
