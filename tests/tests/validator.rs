@@ -2,9 +2,10 @@
 //! workspace under validator/) with both SBF binaries deployed, driven only through the
 //! `cfx-migrate`, `cfx` and `keeper` binaries as separate processes and the client crate's RPC
 //! backend: bootstrap from a deployment file (twice: the second run changes nothing), traders
-//! trading through the CLI, the keeper publishing the index, cranking, liquidating after an index
-//! move (killed and restarted in the middle), and settling the market at expiry. Every check reads
-//! the chain back over RPC.
+//! trading through the CLI (one order built from the committed IDL), the keeper publishing the index, cranking, liquidating after an index
+//! move (killed and restarted in the middle), settling the market at expiry, then a provider
+//! bonding and minting compute tokens of a new delivery window. Every check reads the chain back
+//! over RPC.
 //!
 //! Needs the binaries, so it is ignored by default; scripts/test.sh runs it with
 //! `CFX_VALIDATOR` (the validator binary), `CFX_BIN_DIR` (cfx, keeper, cfx-migrate) and
@@ -202,6 +203,7 @@ decimals = 0
 bond_per_unit = 2_000_000
 grace_period = 600
 penalty_bps = 1_000
+providers = ["keys/provider.json"]
 
 [exchange]
 taker_fee_bps = 10
@@ -469,6 +471,83 @@ interval_ms = 2000
     let markets = s.cfx(&maker, &["markets"]);
     assert_eq!(markets["markets"][0]["status"], "settled");
     drop(keeper);
+
+    // A compute provider (approved by the bootstrap) bonds, the admin opens a delivery window,
+    // and the provider mints compute tokens to a holder — all through the CLI.
+    let provider_key = s.dir.path().join("keys/provider.json");
+    let provider = read_keypair_file(&provider_key).unwrap();
+    fund(&s.b, &s.admin, &provider.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    let bond_mint = read_keypair_file(s.dir.path().join("keys/bond-mint.json"))
+        .unwrap()
+        .pubkey();
+    let spl = anchor_spl::token::ID;
+    let bond_src = token_account(&s.b, &s.admin, &bond_mint, &provider.pubkey(), &spl)
+        .await
+        .unwrap();
+    mint_to(&s.b, &s.admin, &spl, &bond_mint, &bond_src, 100 * USD)
+        .await
+        .unwrap();
+    let class_s = class.to_string();
+    s.cfx(
+        &provider_key,
+        &[
+            "bond-deposit",
+            &class_s,
+            "100",
+            "--from",
+            &bond_src.to_string(),
+        ],
+    );
+    let now = s.now().await;
+    let (start, end) = ((now + 3_600).to_string(), (now + 7_200).to_string());
+    let window = s.cfx(
+        &faucet,
+        &[
+            "create-window",
+            &class_s,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--name",
+            "H100 GPU-hour, validator window",
+            "--symbol",
+            "H100-GPUH-VAL",
+        ],
+    );
+    let window_key: Pubkey = window["window"].as_str().unwrap().parse().unwrap();
+    let window_mint: Pubkey = window["mint"].as_str().unwrap().parse().unwrap();
+    let holder = read_keypair_file(&maker).unwrap().pubkey();
+    let holder_tokens = token_account(
+        &s.b,
+        &s.admin,
+        &window_mint,
+        &holder,
+        &anchor_spl::token_2022::ID,
+    )
+    .await
+    .unwrap();
+    s.cfx(
+        &provider_key,
+        &[
+            "mint",
+            &class_s,
+            &window_key.to_string(),
+            "10",
+            "--to",
+            &holder_tokens.to_string(),
+        ],
+    );
+    let tokens = s.b.get_account(&holder_tokens).await.unwrap().unwrap();
+    assert_eq!(
+        u64::from_le_bytes(tokens.data[64..72].try_into().unwrap()),
+        10
+    );
+    let providers = s.cfx(&faucet, &["providers"]);
+    assert_eq!(providers["providers"][0]["bond"], 100 * USD);
+
     println!(
         "validator suite: validator started in {:.1} s, scenario ran in {:.1} s",
         startup.as_secs_f64(),
