@@ -19,19 +19,22 @@ cargo build --locked -p cfx-cli -p cfx-keeper -p cfx-migrations --bins
 bin="$CARGO_TARGET_DIR/debug"
 
 state="$root/.localnet"
-rm -rf "$state/ledger"
+rm -rf "$state/ledger" "$state/validator.out"
 mkdir -p "$state"
 "$validator_target/debug/cfx-test-validator" --ledger "$state/ledger" --rpc-port 8899 \
   --ports 8000-8030 --faucet-keypair "$state/faucet.json" \
   --program "APfbeQpvvPRcxFWfsrnybc7PVirEpczViKsfFApD6QMc=$root/target/deploy/compute_token.so" \
   --program "GR94sxjfjHPCKPwvRSZAaQA7WYs7wEPQzYTbMSBCBrZS=$root/target/deploy/compute_futures.so" \
-  2> "$state/validator.log" | while read -r line; do echo "validator: $line"; done &
-trap 'kill $(jobs -p) 2>/dev/null; pkill -f "cfx-test-validator --ledger $state" 2>/dev/null || true' EXIT INT TERM
-for _ in $(seq 1 120); do
-  curl -s -X POST -H 'Content-Type: application/json' \
-    -d '{"jsonrpc":"2.0","id":1,"method":"getHealth"}' http://127.0.0.1:8899 | grep -q '"ok"' && break
+  > "$state/validator.out" 2> "$state/validator.log" &
+validator=$!
+trap 'kill $validator 2>/dev/null || true' EXIT INT TERM
+# It prints `ready <url>` once it serves RPC with the genesis programs usable.
+for _ in $(seq 1 180); do
+  grep -q '^ready' "$state/validator.out" && break
+  kill -0 $validator 2>/dev/null || { cat "$state/validator.log"; exit 1; }
   sleep 1
 done
+cat "$state/validator.out"
 "$bin/cfx-migrate" -u localhost -k "$state/faucet.json" migrations/localnet.toml
 mint=$("$bin/cfx-migrate" -u localhost -k "$state/faucet.json" migrations/localnet.toml --json |
   python3 -c 'import json,sys; print(next(s["address"] for s in json.load(sys.stdin)["steps"] if s["what"] == "collateral mint"))')
@@ -47,4 +50,4 @@ is $state/faucet.json). In another shell:
 
 Ctrl-C stops the validator.
 INFO
-wait
+wait $validator
