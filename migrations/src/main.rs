@@ -3,6 +3,7 @@
 //! program refused a step (the steps before it are done; run again once fixed).
 
 use cfx_client::backend::{CommitmentConfig, RpcBackend};
+use cfx_client::expand_home;
 use cfx_migrations::{load, Error, Runner};
 use clap::Parser;
 use solana_sdk::signature::read_keypair_file;
@@ -26,13 +27,6 @@ struct Args {
     dry_run: bool,
     #[arg(long)]
     json: bool,
-}
-
-fn expand_home(path: &str) -> std::path::PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
-        _ => path.into(),
-    }
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -5,15 +5,9 @@
 use cfx_cli::commands::Format;
 use cfx_cli::{run, Cli};
 use cfx_client::backend::{CommitmentConfig, RpcBackend};
+use cfx_client::expand_home;
 use clap::Parser;
 use solana_sdk::signature::read_keypair_file;
-
-fn expand_home(path: &str) -> std::path::PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
-        _ => path.into(),
-    }
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

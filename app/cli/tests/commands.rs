@@ -7,9 +7,7 @@ use base64::Engine;
 use cfx_cli::{run, Cli, CliError, Output};
 use cfx_client::backend::Backend;
 use cfx_client::bank::{program_test, BankBackend};
-use cfx_client::compute_futures::instructions::FeeSchedule;
 use cfx_client::compute_futures::state::MarginAccount;
-use cfx_client::compute_token::instructions::CreateClassArgs;
 use cfx_client::decode::zero_copy;
 use cfx_client::ix::MarketKeys;
 use cfx_client::setup::{market_params, Session, Trader};
@@ -32,19 +30,8 @@ struct Fx {
 async fn fx() -> Fx {
     let b = BankBackend::start(program_test()).await;
     b.set_time(T0).await;
-    let class = CreateClassArgs {
-        symbol: "H100-GPUH".into(),
-        unit_description: "1 GPU-hour of H100 SXM 80GB".into(),
-        decimals: 0,
-        bond_per_unit: 2_000_000,
-        grace_period: 600,
-        penalty_bps: 1_000,
-    };
-    let fees = FeeSchedule {
-        taker_fee_bps: 10,
-        maker_fee_bps: -2,
-        crank_reward: 100,
-    };
+    let class = cfx_client::setup::h100_class();
+    let fees = cfx_client::setup::default_fees();
     let mut s = Session::open(&b, b.payer.insecure_clone(), class, fees, 1, 600)
         .await
         .unwrap();

@@ -70,3 +70,12 @@ impl ClientError {
         }
     }
 }
+
+/// A path with a leading `~/` read as the home directory, as the solana CLI reads keypair paths
+/// (`~/.config/solana/id.json`).
+pub fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => path.into(),
+    }
+}

@@ -55,6 +55,28 @@ pub fn market_params(name: &str, expiry: i64) -> MarketParams {
     }
 }
 
+/// The H100 GPU-hour class the tests, the keeper tests and the sandbox list: whole units, 2 bond
+/// tokens per unit, a 10-minute grace period, a 10% default penalty.
+pub fn h100_class() -> CreateClassArgs {
+    CreateClassArgs {
+        symbol: "H100-GPUH".into(),
+        unit_description: "1 GPU-hour of H100 SXM 80GB".into(),
+        decimals: 0,
+        bond_per_unit: 2_000_000,
+        grace_period: 600,
+        penalty_bps: 1_000,
+    }
+}
+
+/// Their fee schedule: 10 bps taker, a 2 bps maker rebate, 100 native units per cranked event.
+pub fn default_fees() -> FeeSchedule {
+    FeeSchedule {
+        taker_fee_bps: 10,
+        maker_fee_bps: -2,
+        crank_reward: 100,
+    }
+}
+
 /// A new mint of `program` with `payer` as its authority.
 pub async fn create_mint<B: Backend>(
     b: &B,

@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+pub use cfx_client::expand_home;
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum Role {
@@ -135,14 +137,6 @@ fn default_max_per_pass() -> usize {
 impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| e.to_string())
-    }
-}
-
-/// `~/` expanded to the home directory.
-pub fn expand_home(path: &str) -> std::path::PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
-        _ => path.into(),
     }
 }
 

@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use cfx_client::backend::Backend;
 use cfx_client::bank::{program_test, sbf, BankBackend};
-use cfx_client::compute_futures::instructions::{FeeSchedule, MarketParams, OrderArgs};
+use cfx_client::compute_futures::instructions::{MarketParams, OrderArgs};
 use cfx_client::compute_futures::state::{MarginAccount, Market};
-use cfx_client::compute_token::instructions::{CreateClassArgs, CreateWindowArgs};
+use cfx_client::compute_token::instructions::CreateWindowArgs;
 use cfx_client::decode::zero_copy;
 use cfx_client::errors::describe;
 use cfx_client::ix::{self, order, MarketKeys, OrderKind, OrderSide};
@@ -223,19 +223,8 @@ async fn main() {
     let b = Arc::new(BankBackend::start(program_test()).await);
     b.set_time(T0).await;
     let admin = b.payer.insecure_clone();
-    let fees = FeeSchedule {
-        taker_fee_bps: 10,
-        maker_fee_bps: -2,
-        crank_reward: 100,
-    };
-    let class = CreateClassArgs {
-        symbol: "H100-GPUH".into(),
-        unit_description: "1 GPU-hour of H100 SXM 80GB".into(),
-        decimals: 0,
-        bond_per_unit: 2_000_000,
-        grace_period: 600,
-        penalty_bps: 1_000,
-    };
+    let fees = cfx_client::setup::default_fees();
+    let class = cfx_client::setup::h100_class();
     let mut s = Session::open(&*b, admin, class, fees, 1, 120)
         .await
         .expect("exchange");

@@ -24,14 +24,7 @@ pub const MID: u64 = 25_000;
 pub const EXPIRY: i64 = T0 + 7 * 86_400;
 
 pub fn class() -> CreateClassArgs {
-    CreateClassArgs {
-        symbol: "H100-GPUH".into(),
-        unit_description: "1 GPU-hour of H100 SXM 80GB".into(),
-        decimals: 0,
-        bond_per_unit: 2_000_000,
-        grace_period: 600,
-        penalty_bps: 1_000,
-    }
+    cfx_client::setup::h100_class()
 }
 
 pub fn params(expiry: i64) -> MarketParams {
