@@ -71,10 +71,10 @@ def assemble(text):
         types[t["name"]] = t
     idl["address"] = address
     idl["constants"] = sorted(constants, key=lambda c: c["name"])
-    idl["events"] = sorted(events, key=lambda e: e["name"])
+    idl["events"] = events
     idl["errors"] = errors
-    idl["types"] = [types[k] for k in sorted(types)]
-    idl["accounts"] = sorted(idl.get("accounts", []), key=lambda a: a["name"])
+    idl["types"] = list(types.values())
+    # Sorted by their short names there.
     short_names(idl)
     # Anchor's CLI keeps this key order.
     order = ["address", "metadata", "docs", "instructions", "accounts", "events", "errors",

@@ -10,34 +10,35 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 if [ ! -f target/deploy/compute_token.so ] || [ ! -f target/deploy/compute_futures.so ]; then
   scripts/build-programs.sh
 fi
-if ! ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1; then
-  apt-get install -y -q libclang-dev >/dev/null || sudo apt-get install -y -q libclang-dev >/dev/null
-fi
-validator_target=${VALIDATOR_TARGET_DIR:-$CARGO_TARGET_DIR/validator}
-(cd validator && CARGO_TARGET_DIR="$validator_target" cargo build --locked)
+validator=$(scripts/build-validator.sh)
 cargo build --locked -p cfx-cli -p cfx-keeper -p cfx-migrations --bins
 bin="$CARGO_TARGET_DIR/debug"
 
 state="$root/.localnet"
 rm -rf "$state/ledger" "$state/validator.out"
 mkdir -p "$state"
-"$validator_target/debug/cfx-test-validator" --ledger "$state/ledger" --rpc-port 8899 \
+"$validator" --ledger "$state/ledger" --rpc-port 8899 \
   --ports 8000-8030 --faucet-keypair "$state/faucet.json" \
   --program "APfbeQpvvPRcxFWfsrnybc7PVirEpczViKsfFApD6QMc=$root/target/deploy/compute_token.so" \
   --program "GR94sxjfjHPCKPwvRSZAaQA7WYs7wEPQzYTbMSBCBrZS=$root/target/deploy/compute_futures.so" \
   > "$state/validator.out" 2> "$state/validator.log" &
-validator=$!
-trap 'kill $validator 2>/dev/null || true' EXIT INT TERM
+validator_pid=$!
+trap 'kill $validator_pid 2>/dev/null || true' EXIT INT TERM
 # It prints `ready <url>` once it serves RPC with the genesis programs usable.
 for _ in $(seq 1 180); do
   grep -q '^ready' "$state/validator.out" && break
-  kill -0 $validator 2>/dev/null || { cat "$state/validator.log"; exit 1; }
+  kill -0 $validator_pid 2>/dev/null || { cat "$state/validator.log"; exit 1; }
   sleep 1
 done
 cat "$state/validator.out"
-"$bin/cfx-migrate" -u localhost -k "$state/faucet.json" migrations/localnet.toml
+# One bootstrap run: its steps printed, the collateral mint taken from its report.
 mint=$("$bin/cfx-migrate" -u localhost -k "$state/faucet.json" migrations/localnet.toml --json |
-  python3 -c 'import json,sys; print(next(s["address"] for s in json.load(sys.stdin)["steps"] if s["what"] == "collateral mint"))')
+  python3 -c '
+import json, sys
+steps = json.load(sys.stdin)["steps"]
+for s in steps:
+    print("{:<40} {:<45} {}".format(s["what"], s["address"], s["status"]), file=sys.stderr)
+print(next(s["address"] for s in steps if s["what"] == "collateral mint"))')
 cat <<INFO
 
 The exchange is up (collateral mint $mint; the faucet keypair, admin and mint authority,
@@ -50,4 +51,4 @@ is $state/faucet.json). In another shell:
 
 Ctrl-C stops the validator.
 INFO
-wait $validator
+wait $validator_pid

@@ -37,13 +37,8 @@ echo "== IDL: the committed idl/*.json match the code"
 python3 scripts/idl.py --check
 
 echo "== the local validator suite (the binaries as separate processes, over JSON-RPC)"
-# solana-test-validator builds rocksdb's bindings with libclang.
-if ! ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1; then
-  apt-get install -y -q libclang-dev >/dev/null || sudo apt-get install -y -q libclang-dev >/dev/null
-fi
-validator_target=${VALIDATOR_TARGET_DIR:-$CARGO_TARGET_DIR/validator}
-(cd validator && CARGO_TARGET_DIR="$validator_target" cargo build --locked)
-CFX_VALIDATOR="$validator_target/debug/cfx-test-validator" CFX_BIN_DIR="$CARGO_TARGET_DIR/debug" \
+validator=$(scripts/build-validator.sh)
+CFX_VALIDATOR="$validator" CFX_BIN_DIR="$CARGO_TARGET_DIR/debug" \
   SBF_OUT_DIR="$root/target/deploy" \
   cargo test --locked -p cfx-tests --test validator -- --ignored --nocapture 2>&1 | tee -a "$log"
 

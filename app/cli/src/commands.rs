@@ -8,7 +8,7 @@ use cfx_client::compute_futures::state::{Exchange, MarginAccount, Market, PriceI
 use cfx_client::compute_token::instructions::CreateWindowArgs;
 use cfx_client::compute_token::state::{ComputeClass, Provider, Ticket, TicketStatus, Window};
 use cfx_client::decode::{book, borsh_account, event_queue, zero_copy};
-use cfx_client::errors::describe;
+use cfx_client::errors::describe_tx;
 use cfx_client::ix::{self, ExchangeKeys, MarketKeys, OrderKind, OrderSide, SelfTradeMode};
 use cfx_client::views::{health_accounts, margin_view};
 use cfx_client::{pda, query, token_ix};
@@ -640,14 +640,8 @@ pub async fn run<B: Backend>(
             let d = decimals(b, &e.collateral_mint).await? as u32;
             let native = parse_decimal(amount, d)?;
             let me = owner()?;
-            let source = match from {
-                Some(f) => pubkey(f, "--from")?,
-                None => anchor_spl::associated_token::get_associated_token_address_with_program_id(
-                    &me,
-                    &e.collateral_mint,
-                    &e.token_program,
-                ),
-            };
+            let source =
+                token_account_or_ata(from, "--from", &me, &e.collateral_mint, &e.token_program)?;
             let acc = pda::margin_account(&e.exchange, &me, *number);
             execute(
                 cli,
@@ -662,14 +656,7 @@ pub async fn run<B: Backend>(
             let d = decimals(b, &e.collateral_mint).await? as u32;
             let native = parse_decimal(amount, d)?;
             let me = owner()?;
-            let dest = match to {
-                Some(t) => pubkey(t, "--to")?,
-                None => anchor_spl::associated_token::get_associated_token_address_with_program_id(
-                    &me,
-                    &e.collateral_mint,
-                    &e.token_program,
-                ),
-            };
+            let dest = token_account_or_ata(to, "--to", &me, &e.collateral_mint, &e.token_program)?;
             let key = pda::margin_account(&e.exchange, &me, *number);
             let acc: MarginAccount = zero_copy(&account(b, &key).await?).map_err(err_client)?;
             let markets = query::markets(b, &e.exchange).await.map_err(err_client)?;
@@ -893,14 +880,8 @@ pub async fn run<B: Backend>(
             let units = parse_decimal(amount, c.decimals as u32)?;
             let provider = pubkey(provider, "--provider")?;
             let me = owner()?;
-            let source = match from {
-                Some(f) => pubkey(f, "--from")?,
-                None => anchor_spl::associated_token::get_associated_token_address_with_program_id(
-                    &me,
-                    &w.mint,
-                    &anchor_spl::token_2022::ID,
-                ),
-            };
+            let source =
+                token_account_or_ata(from, "--from", &me, &w.mint, &anchor_spl::token_2022::ID)?;
             let position = pda::token::position(&window, &provider);
             let nonce = match ticket_nonce {
                 Some(n) => *n,
@@ -946,20 +927,13 @@ pub async fn run<B: Backend>(
             };
             let me = owner()?;
             let mut ixs = Vec::new();
-            let destination = match to {
-                Some(t) => pubkey(t, "--to")?,
-                None => {
-                    let payer = payer(cli, keypair)?;
-                    ixs.push(anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
-                        &payer, &me, &bond.mint, &bond.token_program,
-                    ));
-                    anchor_spl::associated_token::get_associated_token_address_with_program_id(
-                        &me,
-                        &bond.mint,
-                        &bond.token_program,
-                    )
-                }
-            };
+            let destination =
+                token_account_or_ata(to, "--to", &me, &bond.mint, &bond.token_program)?;
+            if to.is_none() {
+                ixs.push(anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+                    &payer(cli, keypair)?, &me, &bond.mint, &bond.token_program,
+                ));
+            }
             ixs.push(token_ix::claim_default(
                 &me,
                 &p.class,
@@ -1017,6 +991,24 @@ pub async fn run<B: Backend>(
             }
             Ok(Output::new(human, json!({"tickets": rows})))
         }
+    }
+}
+
+/// A token account argument: the one given, or `owner`'s associated account of `mint`.
+fn token_account_or_ata(
+    given: &Option<String>,
+    flag: &str,
+    owner: &Pubkey,
+    mint: &Pubkey,
+    program: &Pubkey,
+) -> Result<Pubkey, CliError> {
+    match given {
+        Some(k) => pubkey(k, flag),
+        None => Ok(
+            anchor_spl::associated_token::get_associated_token_address_with_program_id(
+                owner, mint, program,
+            ),
+        ),
     }
 }
 
@@ -1186,16 +1178,10 @@ async fn execute<B: Backend>(
                 .join(", ")
         )));
     }
-    let programs: Vec<Pubkey> = tx
-        .message
-        .instructions
-        .iter()
-        .map(|i| tx.message.account_keys[i.program_id_index as usize])
-        .collect();
     let sim = b.simulate(&tx).await.map_err(err_client)?;
     if let Some(e) = sim.err {
         return Err(CliError {
-            message: describe(&e, &programs),
+            message: describe_tx(&tx, &e),
             code: 1,
             logs: sim.logs,
         });
@@ -1211,7 +1197,7 @@ async fn execute<B: Backend>(
             }
             Status::Failed(e) => {
                 return Err(CliError {
-                    message: describe(&e, &programs),
+                    message: describe_tx(&tx, &e),
                     code: 1,
                     logs: Vec::new(),
                 })

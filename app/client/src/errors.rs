@@ -3,7 +3,7 @@
 
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::transaction::{Transaction, TransactionError};
 
 include!(concat!(env!("OUT_DIR"), "/errors.rs"));
 
@@ -52,6 +52,17 @@ pub fn describe(err: &TransactionError, programs: &[Pubkey]) -> String {
         return format!("custom program error {code} in instruction {i}");
     }
     format!("{err}")
+}
+
+/// `describe` for an error of `tx`: the program of each instruction read from the transaction.
+pub fn describe_tx(tx: &Transaction, err: &TransactionError) -> String {
+    let programs: Vec<Pubkey> = tx
+        .message
+        .instructions
+        .iter()
+        .map(|i| tx.message.account_keys[i.program_id_index as usize])
+        .collect();
+    describe(err, &programs)
 }
 
 #[cfg(test)]

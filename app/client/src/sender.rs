@@ -19,7 +19,7 @@ use solana_sdk::{
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 
 use crate::backend::{Backend, Status};
-use crate::errors::describe;
+use crate::errors::describe_tx;
 use crate::ClientError;
 
 /// Priority fee, micro-lamports per compute unit.
@@ -112,14 +112,8 @@ fn failed(
     error: solana_sdk::transaction::TransactionError,
     logs: Vec<String>,
 ) -> ClientError {
-    let programs: Vec<Pubkey> = tx
-        .message
-        .instructions
-        .iter()
-        .map(|i| tx.message.account_keys[i.program_id_index as usize])
-        .collect();
     ClientError::Transaction {
-        description: describe(&error, &programs),
+        description: describe_tx(tx, &error),
         error,
         logs,
     }

@@ -12,7 +12,7 @@ use cfx_client::ix::{self, order, MarketKeys, OrderKind, OrderSide};
 use cfx_client::sender::{send, SendConfig};
 use cfx_client::setup::{Session, Trader};
 use cfx_keeper::{Keeper, Metrics};
-use compute_futures::instructions::{FeeSchedule, MarketParams};
+use compute_futures::instructions::MarketParams;
 use compute_futures::state::{MarginAccount, Market};
 use solana_sdk::signer::Signer;
 
@@ -45,11 +45,7 @@ impl Fx {
         let b = Arc::new(BankBackend::start(program_test()).await);
         b.set_time(T0).await;
         let admin = b.payer.insecure_clone();
-        let fees = FeeSchedule {
-            taker_fee_bps: 10,
-            maker_fee_bps: -2,
-            crank_reward: 100,
-        };
+        let fees = cfx_client::setup::default_fees();
         let mut s = Session::open(&*b, admin, class(), fees, 1, 60)
             .await
             .unwrap();
