@@ -28,7 +28,9 @@ fn table(src: &Path, name: &str) -> String {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../programs");
+    // Read at run time: a cached build script may have been compiled in another checkout.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
+    let root = Path::new(&manifest).join("../../programs");
     let futures = root.join("compute-futures/src/error.rs");
     let token = root.join("compute-token/src/error.rs");
     println!("cargo:rerun-if-changed={}", futures.display());

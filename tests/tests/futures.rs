@@ -4,7 +4,9 @@
 use cfx_tests::futures::*;
 use cfx_tests::{events, TestContext};
 use compute_futures::error::FuturesError as E;
-use compute_futures::events::{EventsConsumed, MakerFilled, OrderPlaced};
+use compute_futures::events::{
+    CancelledOrder, EventsConsumed, MakerFilled, OrderPlaced, OrdersCancelled,
+};
 use compute_futures::instructions::{OrderArgs, SelfTradeMode};
 use solana_sdk::{instruction::AccountMeta, pubkey::Pubkey, signature::Keypair, signer::Signer};
 
@@ -242,6 +244,23 @@ async fn cancels_by_id_client_id_all_and_batch_replace() {
         compute_futures::instruction::CancelOrder { order_id: ids[0] },
     );
     fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    // Each cancel logs one event listing what it removed (the real program only: natively,
+    // logged data does not reach the test).
+    let logged = |fx: &Fx| {
+        let e = events::<OrdersCancelled>(&fx.t.last_logs);
+        if !TestContext::sbf() {
+            return None;
+        }
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].market, e[0].account), (fx.market.key, a.account));
+        Some(e[0].orders.clone())
+    };
+    let lots = |id: u128, client_order_id: u64, lots: u64| CancelledOrder {
+        order_id: id,
+        client_order_id,
+        lots,
+    };
+    assert!(logged(&fx).is_none_or(|o| o == vec![lots(ids[0], 12, 2)]));
     let i = ix(
         fx.cancel_accounts(&a),
         compute_futures::instruction::CancelOrderByClientId {
@@ -249,6 +268,7 @@ async fn cancels_by_id_client_id_all_and_batch_replace() {
         },
     );
     fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    assert!(logged(&fx).is_none_or(|o| o == vec![lots(ids[2], 10, 2)]));
     let (bids, _) = fx.book_orders().await;
     assert_eq!(
         bids.iter().map(|o| o.price).collect::<Vec<_>>(),
@@ -271,6 +291,7 @@ async fn cancels_by_id_client_id_all_and_batch_replace() {
         compute_futures::instruction::CancelAllAndPlace { orders: quotes },
     );
     fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    assert!(logged(&fx).is_none_or(|o| o == vec![lots(ids[1], 11, 2)]));
     let (bids, asks) = fx.book_orders().await;
     assert_eq!(
         (bids.len(), asks.len(), bids[0].price, asks[0].price),
@@ -284,6 +305,13 @@ async fn cancels_by_id_client_id_all_and_batch_replace() {
         compute_futures::instruction::CancelAllOrders {},
     );
     fx.t.send(&[i], &[&a.owner]).await.unwrap();
+    if let Some(cancelled) = logged(&fx) {
+        let listed: Vec<_> = cancelled
+            .iter()
+            .map(|o| ((o.order_id >> 64) as u64, o.lots))
+            .collect();
+        assert_eq!(listed, vec![(24_950, 3), (25_050, 3)]);
+    }
     let (bids, asks) = fx.book_orders().await;
     assert!(bids.is_empty() && asks.is_empty());
     let m = fx.margin(&a.account).await;

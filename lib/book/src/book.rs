@@ -383,8 +383,14 @@ impl<'a> Book<'a> {
             }));
             remaining -= q;
             out.filled_lots += q;
-            // price and lots are below 2^63 and Σ lots ≤ req.lots, so Σ price × lots < 2^126.
-            out.filled_quote += maker.price() as u128 * q as u128;
+            // price and lots are below 2^63 and Σ lots ≤ req.lots, so Σ price × lots < 2^126:
+            // neither the product nor the sum can overflow, and the unchecked forms spare SBF
+            // its overflow-checked 128-bit routines (the product in 64 bits when it fits).
+            let value = match maker.price().checked_mul(q) {
+                Some(v) => v as u128,
+                None => (maker.price() as u128).wrapping_mul(q as u128),
+            };
+            out.filled_quote = out.filled_quote.wrapping_add(value);
             out.fills += 1;
         }
         if remaining > 0 {

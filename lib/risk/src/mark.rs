@@ -2,7 +2,7 @@
 //! that narrows toward expiry, so the mark converges on the settlement price and a thin book can
 //! move margin only as far as the band allows.
 
-use crate::math::mul_div_floor;
+use crate::math::{mul_div_floor, wide_mul};
 use crate::{RiskError, BPS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +32,8 @@ pub fn ema_update(
     if ema == 0 || period == 0 || reference_lots == 0 {
         return Err(RiskError::InvalidInput);
     }
-    let num = dt.min(period) as u128 * lots.min(reference_lots) as u128;
-    let den = period as u128 * reference_lots as u128;
+    let num = wide_mul(dt.min(period), lots.min(reference_lots));
+    let den = wide_mul(period, reference_lots);
     if sample >= ema {
         let step = mul_div_floor((sample - ema) as u128, num, den)?;
         Ok(ema + step as u64)

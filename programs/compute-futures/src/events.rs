@@ -133,13 +133,86 @@ pub struct OrderPlaced {
     pub realized_pnl: i64,
 }
 
-#[event]
-pub struct OrderCancelled {
-    pub market: Pubkey,
-    pub account: Pubkey,
+/// One order an `OrdersCancelled` event lists.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CancelledOrder {
     pub order_id: u128,
     pub client_order_id: u64,
+    /// Lots removed from the book.
     pub lots: u64,
+}
+
+/// The orders one instruction (a cancel, cancel-all-and-place, a liquidation of orders) took off
+/// one market's book for one account. One log entry per instruction, not per order: each
+/// `sol_log_data` call costs ≈ 300 CU, so a cancel-all of 20 orders logged one by one spent
+/// more on logs than on the book.
+#[event]
+pub struct OrdersCancelled {
+    pub market: Pubkey,
+    pub account: Pubkey,
+    pub orders: Vec<CancelledOrder>,
+}
+
+/// Discriminator, market, account and the list's length.
+const CANCEL_HEAD: usize = 8 + 32 + 32 + 4;
+const CANCEL_ENTRY: usize = 32;
+
+/// Bytes of an `OrdersCancelled` log listing `orders` orders: the size of `CancelLog`'s buffer.
+pub const fn cancel_log_len(orders: usize) -> usize {
+    CANCEL_HEAD + CANCEL_ENTRY * orders
+}
+
+/// An `OrdersCancelled` event built in a caller's stack buffer as orders are cancelled, logged
+/// once by `emit` with the bytes `emit!` would log. The caller sizes the buffer
+/// (`cancel_log_len`): one order for a single cancel, `MAX_ORDERS` (an account's most) for a
+/// cancel-all, so a single cancel does not pay for clearing a kilobyte.
+pub struct CancelLog<'b> {
+    buf: &'b mut [u8],
+    n: usize,
+}
+
+impl<'b> CancelLog<'b> {
+    /// `buf` must hold at least the header (`cancel_log_len(0)`).
+    pub fn new(buf: &'b mut [u8], market: &Pubkey, account: &Pubkey) -> Self {
+        buf[..8].copy_from_slice(OrdersCancelled::DISCRIMINATOR);
+        buf[8..40].copy_from_slice(market.as_ref());
+        buf[40..72].copy_from_slice(account.as_ref());
+        CancelLog { buf, n: 0 }
+    }
+
+    /// Adds an order; `false` when the buffer is full.
+    pub fn push(&mut self, order_id: u128, client_order_id: u64, lots: u64) -> bool {
+        let at = cancel_log_len(self.n);
+        let Some(e) = self.buf.get_mut(at..at + CANCEL_ENTRY) else {
+            return false;
+        };
+        e[..16].copy_from_slice(&order_id.to_le_bytes());
+        e[16..24].copy_from_slice(&client_order_id.to_le_bytes());
+        e[24..].copy_from_slice(&lots.to_le_bytes());
+        self.n += 1;
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The event's bytes as `emit!` would log them.
+    pub fn bytes(&mut self) -> &[u8] {
+        self.buf[72..76].copy_from_slice(&(self.n as u32).to_le_bytes());
+        &self.buf[..cancel_log_len(self.n)]
+    }
+
+    /// Logs the event, if any order was cancelled.
+    pub fn emit(mut self) {
+        if self.n > 0 {
+            anchor_lang::solana_program::log::sol_log_data(&[self.bytes()]);
+        }
+    }
 }
 
 #[event]
@@ -308,6 +381,32 @@ mod tests {
         let data = e.data();
         assert_eq!(data.len(), 8 + 154);
         assert!(data.len() <= EVENT_BUF);
+    }
+
+    #[test]
+    fn the_cancel_log_is_the_event_emit_would_log() {
+        let (market, account) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut buf = [0u8; cancel_log_len(crate::state::MAX_ORDERS)];
+        let mut log = CancelLog::new(&mut buf, &market, &account);
+        let mut orders = Vec::new();
+        for i in 0..crate::state::MAX_ORDERS as u64 {
+            let o = CancelledOrder {
+                order_id: (u128::from(i) << 64) | 7,
+                client_order_id: u64::MAX - i,
+                lots: i + 1,
+            };
+            assert!(log.push(o.order_id, o.client_order_id, o.lots));
+            orders.push(o);
+            let e = OrdersCancelled {
+                market,
+                account,
+                orders: orders.clone(),
+            };
+            assert_eq!(log.bytes(), e.data().as_slice());
+        }
+        // Full: a cancel-all's buffer has room for every order slot of an account, no more.
+        assert!(!log.push(1, 1, 1));
+        assert_eq!(log.len(), crate::state::MAX_ORDERS);
     }
 }
 

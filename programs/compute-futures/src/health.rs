@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use cfx_risk::margin::{HealthKind, PositionRisk};
 use cfx_risk::mark::mark_price;
-use cfx_risk::math::mul_div_floor;
+use cfx_risk::math::{mul_div_floor, wide_mul};
 
 use crate::error::FuturesError;
 use crate::keys::{is_default, key_eq};
@@ -13,9 +13,7 @@ use crate::view::AccountView;
 
 /// Index price (quote native units per whole compute unit) in the market's ticks, rounded down.
 pub fn index_ticks(market: &Market, index_price: u64) -> Result<u64> {
-    let den = (market.unit_scale as u128)
-        .checked_mul(market.tick_value as u128)
-        .ok_or(FuturesError::Overflow)?;
+    let den = wide_mul(market.unit_scale, market.tick_value);
     let t = mul_div_floor(index_price as u128, market.lot_size as u128, den)
         .map_err(FuturesError::from)?;
     let t = u64::try_from(t).map_err(|_| FuturesError::Overflow)?;

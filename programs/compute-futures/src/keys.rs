@@ -1,37 +1,30 @@
 //! Key comparisons as four 64-bit words.
 //!
-//! On the SBF VM `==` on two `Pubkey`s is a byte-wise `memcmp` (an unaligned-safe loop, ~130
-//! CU); the trading path compares a dozen keys. Keys stored in accounts and in the runtime's
-//! input sit at 8-byte-aligned offsets, so they can be compared word by word (~15 CU). Unaligned
-//! keys fall back to `==`.
+//! On the SBF VM `==` on two `Pubkey`s is a `memcmp` (a call and a byte loop, ~100 CU); the
+//! trading path compares a dozen keys. Compared as four words they cost ~10 CU.
 
 use anchor_lang::prelude::Pubkey;
 
+/// The key as four words. An unaligned read: the SBF VM allows misaligned loads (and
+/// platform-tools emits them), so this is four loads wherever the key sits.
 #[inline(always)]
-fn words(k: &Pubkey) -> Option<&[u64; 4]> {
-    let p = k.as_ref().as_ptr();
-    // SAFETY: 32 readable bytes, aligned for u64 (checked).
-    p.cast::<u64>()
-        .is_aligned()
-        .then(|| unsafe { &*(p as *const [u64; 4]) })
+fn words(k: &Pubkey) -> [u64; 4] {
+    // SAFETY: a `Pubkey` is 32 readable bytes.
+    unsafe { core::ptr::read_unaligned(k.as_ref().as_ptr() as *const [u64; 4]) }
 }
 
 /// `a == b`.
 #[inline(always)]
 pub fn key_eq(a: &Pubkey, b: &Pubkey) -> bool {
-    match (words(a), words(b)) {
-        (Some(x), Some(y)) => x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3],
-        _ => a == b,
-    }
+    let (x, y) = (words(a), words(b));
+    x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3]
 }
 
 /// `k == Pubkey::default()`: an empty slot.
 #[inline(always)]
 pub fn is_default(k: &Pubkey) -> bool {
-    match words(k) {
-        Some(x) => x[0] | x[1] | x[2] | x[3] == 0,
-        None => *k == Pubkey::default(),
-    }
+    let x = words(k);
+    x[0] | x[1] | x[2] | x[3] == 0
 }
 
 const fn id_words() -> [u64; 4] {
@@ -61,15 +54,8 @@ static PROGRAM_ID: [u64; 4] = id_words();
 /// `k == crate::ID`.
 #[inline(always)]
 pub fn is_program_id(k: &Pubkey) -> bool {
-    match words(k) {
-        Some(x) => {
-            x[0] == PROGRAM_ID[0]
-                && x[1] == PROGRAM_ID[1]
-                && x[2] == PROGRAM_ID[2]
-                && x[3] == PROGRAM_ID[3]
-        }
-        None => *k == crate::ID,
-    }
+    let x = words(k);
+    x[0] == PROGRAM_ID[0] && x[1] == PROGRAM_ID[1] && x[2] == PROGRAM_ID[2] && x[3] == PROGRAM_ID[3]
 }
 
 /// An 8-byte discriminator as the little-endian word it is in memory (for `tag_is`).
@@ -83,19 +69,14 @@ pub const fn tag_word(tag: &[u8]) -> u64 {
     w
 }
 
-/// The first 8 bytes of `data` as a little-endian word (one load when aligned).
+/// The first 8 bytes of `data` as a little-endian word (one load).
 #[inline(always)]
 pub fn first_word(data: &[u8]) -> Option<u64> {
     let head = data.get(..8)?;
-    let p = head.as_ptr().cast::<u64>();
-    Some(if p.is_aligned() {
-        // SAFETY: 8 readable bytes, aligned (checked).
-        u64::from_le(unsafe { *p })
-    } else {
-        u64::from_le_bytes([
-            head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
-        ])
-    })
+    // SAFETY: 8 readable bytes.
+    Some(u64::from_le(unsafe {
+        core::ptr::read_unaligned(head.as_ptr() as *const u64)
+    }))
 }
 
 /// `data` starts with the discriminator whose word is `tag`.

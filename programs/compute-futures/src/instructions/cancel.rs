@@ -2,12 +2,12 @@ use anchor_lang::prelude::*;
 use cfx_book::{Book, EventQueue};
 
 use crate::error::FuturesError;
-use crate::events::OrderCancelled;
+use crate::events::{cancel_log_len, CancelLog};
 use crate::instructions::place_order::{place, OrderArgs, PlaceOrder};
 use crate::instructions::trading::{with_trader, Trader};
 use crate::keys::key_eq;
 use crate::state::book::load_book;
-use crate::state::{MarginAccount, Market};
+use crate::state::{MarginAccount, Market, MAX_ORDERS};
 use crate::view::{check_book_account, require_distinct, views_of_ix, AccountView};
 
 /// Owner or delegate cancels resting orders of its account in one market.
@@ -23,26 +23,23 @@ pub struct CancelOrder<'info> {
     pub book: UncheckedAccount<'info>,
 }
 
-/// Removes the account's order in `slot` from the book and releases its reservation. An order that
-/// already left the book (filled or out, event not yet consumed) is left for the crank.
+/// Removes the account's order in `slot` from the book, releases its reservation and lists it
+/// in `log`. An order that already left the book (filled or out, event not yet consumed) is left
+/// for the crank.
 fn cancel_slot(
     acc: &mut MarginAccount,
-    account_key: &Pubkey,
-    market_key: &Pubkey,
     book: &mut Book,
     slot: usize,
+    log: &mut CancelLog,
 ) -> Result<bool> {
     let o = acc.orders[slot];
     match book.cancel_order(o.id(), acc.id) {
         Ok(order) => {
             acc.release_order(slot, order.lots, true);
-            crate::events::emit(&OrderCancelled {
-                market: *market_key,
-                account: *account_key,
-                order_id: o.id(),
-                client_order_id: o.client_order_id,
-                lots: order.lots,
-            });
+            require!(
+                log.push(o.id(), o.client_order_id, order.lots),
+                FuturesError::TooManyOrders
+            );
             Ok(true)
         }
         Err(cfx_book::BookError::OrderNotFound) => Ok(false),
@@ -50,12 +47,13 @@ fn cancel_slot(
     }
 }
 
-/// Cancels every order of the account in this market; returns how many left the book.
-pub(crate) fn cancel_all_in(
+/// Cancels every order of the account in this market, listing each in `log`; returns how many
+/// left the book.
+fn cancel_all_in(
     acc: &mut MarginAccount,
-    account_key: &Pubkey,
     market_key: &Pubkey,
     book: &mut Book,
+    log: &mut CancelLog,
 ) -> Result<u32> {
     let Some(pos) = acc.find_position(market_key) else {
         return Ok(0);
@@ -63,10 +61,7 @@ pub(crate) fn cancel_all_in(
     let mut n = 0;
     for slot in 0..acc.orders.len() {
         let o = acc.orders[slot];
-        if o.id() != 0
-            && o.position as usize == pos
-            && cancel_slot(acc, account_key, market_key, book, slot)?
-        {
+        if o.id() != 0 && o.position as usize == pos && cancel_slot(acc, book, slot, log)? {
             n += 1;
         }
     }
@@ -106,34 +101,26 @@ pub fn cancel_views(views: &[AccountView], target: Target) -> Result<()> {
     require!(acc.can_trade(signer.key()), FuturesError::NotAuthorized);
     let (account_key, market_key) = (account.key(), market.key());
     let mut book = load_book(unsafe { book.data_mut() }, market_key)?;
-    match target {
-        Target::All => {
-            cancel_all_in(acc, account_key, market_key, &mut book)?;
-        }
+    let found = |pos: Option<usize>| pos.ok_or(FuturesError::OrderNotFound);
+    let slot = match target {
+        Target::All => return cancel_all_of(acc, account_key, market_key, &mut book).map(|_| ()),
         Target::Id(id) => {
-            let pos = acc
-                .find_position(market_key)
-                .ok_or(FuturesError::OrderNotFound)?;
-            let slot = acc.find_order(pos, id).ok_or(FuturesError::OrderNotFound)?;
-            require!(
-                cancel_slot(acc, account_key, market_key, &mut book, slot)?,
-                FuturesError::OrderNotFound
-            );
+            let pos = found(acc.find_position(market_key))?;
+            found(acc.find_order(pos, id))?
         }
         Target::Client(cid) => {
-            let pos = acc
-                .find_position(market_key)
-                .ok_or(FuturesError::OrderNotFound)?;
-            let slot = acc
-                .find_client_order(pos, cid)
-                .ok_or(FuturesError::OrderNotFound)?;
-            require!(
-                cancel_slot(acc, account_key, market_key, &mut book, slot)?,
-                FuturesError::OrderNotFound
-            );
+            let pos = found(acc.find_position(market_key))?;
+            found(acc.find_client_order(pos, cid))?
         }
-    }
+    };
+    let mut buf = [0u8; cancel_log_len(1)];
+    let mut log = CancelLog::new(&mut buf, market_key, account_key);
+    require!(
+        cancel_slot(acc, &mut book, slot, &mut log)?,
+        FuturesError::OrderNotFound
+    );
     acc.release_idle_in(market_key);
+    log.emit();
     Ok(())
 }
 
@@ -168,13 +155,30 @@ pub fn cancel_all_and_place_views(views: &[AccountView], orders: Vec<OrderArgs>)
         views,
         reduce_only,
         |t: &mut Trader, book: &mut Book, queue: &mut EventQueue| {
-            cancel_all_in(t.account, t.account_key, t.market_key, book)?;
+            cancel_all_of(t.account, t.account_key, t.market_key, book)?;
             for o in &orders {
                 place(t, book, queue, o)?;
             }
             Ok(())
         },
     )
+}
+
+/// Cancels every order of the account in the market, logged in one event; in a frame of its
+/// own (the log is 1 KiB).
+#[inline(never)]
+pub(crate) fn cancel_all_of(
+    acc: &mut MarginAccount,
+    account_key: &Pubkey,
+    market_key: &Pubkey,
+    book: &mut Book,
+) -> Result<u32> {
+    let mut buf = [0u8; cancel_log_len(MAX_ORDERS)];
+    let mut log = CancelLog::new(&mut buf, market_key, account_key);
+    let n = cancel_all_in(acc, market_key, book, &mut log)?;
+    acc.release_idle_in(market_key);
+    log.emit();
+    Ok(n)
 }
 
 /// Reached only when the entrypoint's fast path is bypassed; see `place_order`.

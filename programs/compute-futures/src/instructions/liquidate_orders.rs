@@ -4,7 +4,7 @@ use cfx_risk::margin::HealthKind;
 use crate::error::FuturesError;
 use crate::events::OrdersLiquidated;
 use crate::health::{account_health, prices};
-use crate::instructions::cancel::cancel_all_in;
+use crate::instructions::cancel::cancel_all_of;
 use crate::state::book::load_book;
 use crate::state::{MarginAccount, Market, PriceIndex};
 use crate::view::views_of;
@@ -48,8 +48,7 @@ pub fn liquidate_orders<'info>(ctx: Context<'info, LiquidateOrders<'info>>) -> R
     require_keys_eq!(*a.book.owner, crate::ID, FuturesError::WrongBookAccount);
     let mut data = a.book.try_borrow_mut_data()?;
     let mut book = load_book(&mut data, &market_key)?;
-    let cancelled = cancel_all_in(&mut acc, &account_key, &market_key, &mut book)?;
-    acc.release_idle_in(&market_key);
+    let cancelled = cancel_all_of(&mut acc, &account_key, &market_key, &mut book)?;
     crate::events::emit(&OrdersLiquidated {
         account: account_key,
         market: market_key,

@@ -335,10 +335,8 @@ fn settle_taker(
         .ok_or(FuturesError::Overflow)?;
     let mut rebates = 0;
     if out.filled_lots > 0 {
-        settled.value = out
-            .filled_quote
-            .checked_mul(t.market.tick_value as u128)
-            .ok_or(FuturesError::Overflow)?;
+        settled.value = cfx_risk::math::mul(out.filled_quote, t.market.tick_value as u128)
+            .map_err(FuturesError::from)?;
         settled.fee = taker_fee(settled.value, t.exchange.taker_fee_bps as u64)
             .map_err(FuturesError::from)?;
         let buy = order.request.side == Side::Bid;

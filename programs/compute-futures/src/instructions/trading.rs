@@ -96,6 +96,7 @@ impl<'a> TradeAccounts<'a> {
     /// The checks of `PlaceOrder`'s Anchor constraints plus the ones between accounts: every
     /// account distinct, owned by this program, of its type, writable where written, and the
     /// market's own index, book and queue.
+    #[inline(always)]
     pub fn load(views: &'a [AccountView<'a>]) -> Result<Self> {
         let [signer, exchange, account, market, index, book, queue, remaining @ ..] = views else {
             return Err(anchor_lang::error::ErrorCode::AccountNotEnoughKeys.into());
@@ -104,6 +105,7 @@ impl<'a> TradeAccounts<'a> {
         require_distinct(&views[..7])?;
         check_book_account(book)?;
         check_book_account(queue)?;
+        crate::probe!("checked");
         // SAFETY: the seven accounts are distinct (no repeats above) and each is borrowed once;
         // the exchange is only read.
         let (exchange_data, acc, m, idx) = unsafe {
@@ -114,6 +116,7 @@ impl<'a> TradeAccounts<'a> {
                 index.load::<PriceIndex>()?,
             )
         };
+        crate::probe!("typed");
         require!(
             key_eq(&acc.exchange, exchange.key()),
             FuturesError::WrongExchange
@@ -131,6 +134,11 @@ impl<'a> TradeAccounts<'a> {
         let market_key = market.key();
         // SAFETY: as above.
         let (book_data, queue_data) = unsafe { (book.data_mut(), queue.data_mut()) };
+        crate::probe!("related");
+        let bk = load_book(book_data, market_key)?;
+        crate::probe!("book");
+        let qu = load_queue(queue_data, market_key)?;
+        crate::probe!("queue");
         Ok(TradeAccounts {
             signer: signer.key(),
             exchange: exchange_data,
@@ -139,8 +147,8 @@ impl<'a> TradeAccounts<'a> {
             market_key,
             market: m,
             index: idx,
-            book: load_book(book_data, market_key)?,
-            queue: load_queue(queue_data, market_key)?,
+            book: bk,
+            queue: qu,
             remaining,
         })
     }
