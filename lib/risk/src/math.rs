@@ -16,15 +16,27 @@ fn div_rem_flag(n: u128, d: u128) -> (u128, bool) {
     }
 }
 
+/// `a × b` if it fits in 64 bits, checked by dividing back. SBF has no high-half multiply, so
+/// `u64::checked_mul` (and `*` with overflow checks) is a call to a 128-bit multiply routine,
+/// ≈ 45 CU, where a 64-bit division is one instruction.
+#[inline(always)]
+pub fn mul_u64(a: u64, b: u64) -> Option<u64> {
+    let p = a.wrapping_mul(b);
+    // Without overflow p = a·b and p / a = b; with it p < a·b, so p / a < b. `black_box`: LLVM
+    // knows this idiom and would turn it back into the multiply routine it replaces.
+    if a != 0 && core::hint::black_box(p) / a != b {
+        None
+    } else {
+        Some(p)
+    }
+}
+
 /// `a × b`, checked. Operands that fit in 64 bits cannot overflow 128 bits, so the overflow-checked
 /// 128-bit multiply (a software routine on SBF) is only used for larger ones.
 #[inline]
 pub fn mul(a: u128, b: u128) -> Result<u128, RiskError> {
     if a <= u64::MAX as u128 && b <= u64::MAX as u128 {
-        if let Some(p) = (a as u64).checked_mul(b as u64) {
-            return Ok(p as u128);
-        }
-        return Ok(a * b);
+        return Ok(wide_mul(a as u64, b as u64));
     }
     a.checked_mul(b).ok_or(RiskError::Overflow)
 }
@@ -34,7 +46,7 @@ pub fn mul(a: u128, b: u128) -> Result<u128, RiskError> {
 /// overflow-checked 128-bit multiply, a software routine on SBF.
 #[inline(always)]
 pub fn wide_mul(a: u64, b: u64) -> u128 {
-    match a.checked_mul(b) {
+    match mul_u64(a, b) {
         Some(p) => p as u128,
         None => (a as u128).wrapping_mul(b as u128),
     }
@@ -117,6 +129,21 @@ mod tests {
         );
         assert_eq!(wide_mul(1 << 32, 1 << 32), 1u128 << 64);
         assert_eq!(wide_mul(3, 5), 15);
+        for (a, b) in [
+            (0, u64::MAX),
+            (u64::MAX, 0),
+            (1, u64::MAX),
+            (u64::MAX, 1),
+            (2, u64::MAX / 2),
+            (2, u64::MAX / 2 + 1),
+            (1 << 32, 1 << 32),
+            ((1 << 32) - 1, (1 << 32) + 1),
+            (u64::MAX, u64::MAX),
+            (3_037_000_499, 3_037_000_499),
+            (3_037_000_500, 6_074_001_000),
+        ] {
+            assert_eq!(mul_u64(a, b), a.checked_mul(b), "{a} × {b}");
+        }
         // The 64-bit fast path and the 128-bit path agree at the boundary.
         let big = u64::MAX as u128;
         assert_eq!(mul_div_floor(big, 1, 3), Ok(big / 3));
@@ -131,5 +158,15 @@ mod tests {
             mul_div_floor(u128::MAX / 2 + 1, 2, 1),
             Err(RiskError::Overflow)
         );
+    }
+
+    proptest::proptest! {
+        /// Over every magnitude: the division check agrees with the multiply-high one.
+        #[test]
+        fn mul_u64_is_checked_mul(a: u64, b: u64, sa in 0u32..64, sb in 0u32..64) {
+            let (a, b) = (a >> sa, b >> sb);
+            proptest::prop_assert_eq!(mul_u64(a, b), a.checked_mul(b));
+            proptest::prop_assert_eq!(wide_mul(a, b), a as u128 * b as u128);
+        }
     }
 }

@@ -209,7 +209,9 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
         args.lots >= t.market.min_order_lots,
         FuturesError::OrderTooSmall
     );
+    crate::probe!("v_status");
     let (lo, hi) = band(t.market, t.prices.mark)?;
+    crate::probe!("v_band");
     let mut price = args.price;
     if order_type == OrderType::Market {
         // A market order is an IOC limited to the band edge.
@@ -222,6 +224,7 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
     );
 
     let pos = t.account.position_slot(t.market_key)?;
+    crate::probe!("v_slot");
     let base = t.account.positions[pos].base_lots;
     let mut lots = args.lots;
     if args.reduce_only {
@@ -252,6 +255,7 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
             FuturesError::DuplicateClientOrderId
         );
     }
+    crate::probe!("v_client");
     let expiry = if args.time_in_force == 0 {
         0
     } else {
@@ -330,8 +334,7 @@ fn settle_taker(
         value: 0,
     };
     // The taker pays the crank for its fills and the outs it caused but expired orders'.
-    let crank = (charges.reward as u64)
-        .checked_mul(charges.events)
+    let crank = cfx_risk::math::mul_u64(charges.reward as u64, charges.events)
         .ok_or(FuturesError::Overflow)?;
     let mut rebates = 0;
     if out.filled_lots > 0 {
