@@ -451,26 +451,49 @@ impl<'a> BookSide<'a> {
             self.hdr.count = 1;
             return Ok(());
         }
-        // The nearest leaf shares the longest prefix with the key among all leaves.
+        // The nearest leaf shares the longest prefix with the key among all leaves. The walk to
+        // it records the inner nodes it passes: the new branch goes on that same path (the
+        // descent to it takes the same turns), so it is found by scanning the record instead
+        // of walking the tree a second time.
         let k = KeyBits::new(key);
-        let near = walk(self.hdr, self.inners, |n| k.bit(n.bit)).ok_or(BookError::BookFull)?;
-        let diff = key ^ self.leaves[near.leaf].key();
+        let mut path = [0u32; MAX_DEPTH];
+        let mut depth = 0;
+        let mut node = self.hdr.root;
+        crate::probe!("i_start");
+        while !is_leaf(node) {
+            // Crit bits strictly decrease along a path, so it is at most MAX_DEPTH - 1 deep.
+            let Some(slot) = path.get_mut(depth) else {
+                return Err(BookError::BookFull);
+            };
+            *slot = node;
+            depth += 1;
+            let inner = &self.inners[node as usize];
+            node = inner.children[k.bit(inner.bit)];
+        }
+        crate::probe!("i_near");
+        let diff = key ^ self.leaves[index(node)].key();
         if diff == 0 {
             return Err(BookError::DuplicateOrderId);
         }
         let crit = 127 - diff.leading_zeros();
-        // Descend to the first link whose subtree branches below the critical bit.
-        let mut link: Option<(u32, usize)> = None;
-        let mut node = self.hdr.root;
-        while !is_leaf(node) {
-            let inner = &self.inners[node as usize];
-            if inner.bit < crit {
-                break;
-            }
-            let dir = k.bit(inner.bit);
-            link = Some((node, dir));
-            node = inner.children[dir];
+        crate::probe!("i_crit");
+        // The first node on the path that branches below the critical bit (or the leaf) moves
+        // under the new branch; scanned from the bottom, where a new order's crit bit usually is.
+        let mut at = depth;
+        while at > 0 && self.inners[path[at - 1] as usize].bit < crit {
+            at -= 1;
         }
+        if at < depth {
+            node = path[at];
+        }
+        let link = match at {
+            0 => None,
+            _ => {
+                let p = path[at - 1];
+                Some((p, k.bit(self.inners[p as usize].bit)))
+            }
+        };
+        crate::probe!("i_descent");
         let leaf_idx = self.alloc_leaf();
         self.leaves[leaf_idx] = leaf;
         let inner_idx = self.alloc_inner();
