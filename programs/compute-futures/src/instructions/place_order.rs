@@ -247,7 +247,7 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
         require!(allowed > 0, FuturesError::ReduceOnlyWouldIncrease);
         lots = lots.min(allowed);
     }
-    if args.client_order_id != 0 {
+    if args.client_order_id != 0 && t.account.may_hold_client_id(args.client_order_id) {
         require!(
             t.account
                 .find_client_order(pos, args.client_order_id)

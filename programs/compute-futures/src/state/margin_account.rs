@@ -150,6 +150,13 @@ impl OrderSlot {
     }
 }
 
+/// The bit of `MarginAccount::client_ids` for a client order id: consecutive ids get distinct
+/// bits.
+#[inline(always)]
+pub fn client_id_bit(client_order_id: u64) -> u64 {
+    1 << (client_order_id % 64)
+}
+
 /// A trader's margin account: collateral, positions in up to 8 series and up to 32 resting orders.
 /// Owned by `owner`; `delegate` may trade but never withdraw.
 #[account(zero_copy)]
@@ -175,8 +182,13 @@ pub struct MarginAccount {
     pub _pad2: [u8; 6],
     pub positions: [PositionSlot; MAX_POSITIONS],
     pub orders: [OrderSlot; MAX_ORDERS],
+    /// The client ids of resting orders, one bit each (`client_id_bit`): set when an order is
+    /// added, cleared once no order is left, so a superset. A new order's client id is looked
+    /// for among the 32 order slots only when its bit is set, which for ids numbered in
+    /// sequence (as market makers number them) is almost never.
+    pub client_ids: u64,
     /// Room for fields added later without migrating accounts.
-    pub _reserved: [u8; 128],
+    pub _reserved: [u8; 120],
 }
 
 const _: () = assert!(core::mem::size_of::<MarginAccount>() == 2456);
@@ -431,6 +443,13 @@ impl MarginAccount {
             .position(|o| o.id() == order_id && o.position as usize == position)
     }
 
+    /// Whether an order with `client_order_id` may rest (see `client_ids`); `false` means none
+    /// does.
+    #[inline(always)]
+    pub fn may_hold_client_id(&self, client_order_id: u64) -> bool {
+        self.client_ids & client_id_bit(client_order_id) != 0
+    }
+
     pub fn find_client_order(&self, position: usize, client_order_id: u64) -> Option<usize> {
         // The client id first: it differs for nearly every slot and is one word.
         self.orders.iter().position(|o| {
@@ -452,6 +471,9 @@ impl MarginAccount {
             .iter()
             .position(|o| o.id() == 0)
             .ok_or(FuturesError::TooManyOrders)?;
+        if client_order_id != 0 {
+            self.client_ids |= client_id_bit(client_order_id);
+        }
         self.orders[slot] = OrderSlot {
             order_id: split_u128(order_id),
             client_order_id,
@@ -485,6 +507,57 @@ impl MarginAccount {
             let p = &mut self.positions[o.position as usize];
             p.orders = p.orders.saturating_sub(1);
             self.orders[slot] = OrderSlot::default();
+            if p.orders == 0 {
+                self.clear_client_ids_if_no_orders();
+            }
         }
+    }
+
+    /// Out of line: reached when a market's last order leaves, not once per order.
+    #[cold]
+    #[inline(never)]
+    fn clear_client_ids_if_no_orders(&mut self) {
+        if self.positions.iter().all(|p| p.orders == 0) {
+            self.client_ids = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The client-id filter holds every resting order's id (so a repeat is always looked for)
+    /// and empties with the last order.
+    #[test]
+    fn client_id_filter_covers_resting_orders() {
+        let mut a: MarginAccount = bytemuck::Zeroable::zeroed();
+        let (m1, m2) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let (p1, p2) = (a.position_slot(&m1).unwrap(), a.position_slot(&m2).unwrap());
+        // Ids in sequence take distinct bits; 64 apart they share one.
+        let ids = [100u64, 101, 102, 164];
+        for (i, cid) in ids.iter().enumerate() {
+            let pos = if i % 2 == 0 { p1 } else { p2 };
+            let order_id = ((25_000u128 + i as u128) << 64) | i as u128;
+            a.add_order(pos, 0, order_id, *cid, 1).unwrap();
+        }
+        assert_eq!(a.client_ids.count_ones(), 3);
+        for cid in ids {
+            assert!(a.may_hold_client_id(cid));
+        }
+        assert!(!a.may_hold_client_id(103));
+        // Orders leave: the filter stays a superset until the account has none.
+        for (n, cid) in ids.iter().enumerate() {
+            let pos = if n % 2 == 0 { p1 } else { p2 };
+            let slot = a.find_client_order(pos, *cid).unwrap();
+            a.release_order(slot, 1, true);
+            for rest in &ids[n + 1..] {
+                assert!(a.may_hold_client_id(*rest));
+            }
+        }
+        assert_eq!(a.client_ids, 0);
+        // Client id 0 (none) is never recorded.
+        a.add_order(p1, 1, (25_000u128 << 64) | 9, 0, 1).unwrap();
+        assert_eq!(a.client_ids, 0);
     }
 }
