@@ -235,8 +235,8 @@ impl<'a> Book<'a> {
         let (own, opp) = self.sides_mut(side);
         // Common case first: the best opposite order does not cross, so nothing is in the way.
         let in_way = opp
-            .best_path()
-            .is_some_and(|p| crosses(side, Some(req.price), opp.leaf(p.leaf).price()));
+            .best_leaf()
+            .is_some_and(|l| crosses(side, Some(req.price), l.price()));
         crate::probe!("b_best");
         let mut price = req.price;
         if in_way {

@@ -374,6 +374,19 @@ impl<'a> BookSide<'a> {
         walk(self.hdr, self.inners, |_| dir)
     }
 
+    /// The best order's leaf: `best_path` without the links a removal needs, for a look.
+    pub(crate) fn best_leaf(&self) -> Option<&Leaf> {
+        let dir = self.side.best_dir();
+        let mut node = self.hdr.root;
+        if node == NIL {
+            return None;
+        }
+        while !is_leaf(node) {
+            node = self.inners[node as usize].children[dir];
+        }
+        Some(&self.leaves[index(node)])
+    }
+
     pub(crate) fn find_path(&self, order_id: u128) -> Option<LeafPath> {
         let k = KeyBits::new(order_id);
         let path = walk(self.hdr, self.inners, |n| k.bit(n.bit))?;
@@ -475,7 +488,11 @@ impl<'a> BookSide<'a> {
         if diff == 0 {
             return Err(BookError::DuplicateOrderId);
         }
-        let crit = 127 - diff.leading_zeros();
+        // The highest differing bit, counted in the half it is in (a 128-bit count is two).
+        let crit = match (diff >> 64) as u64 {
+            0 => 63 - (diff as u64).leading_zeros(),
+            hi => 127 - hi.leading_zeros(),
+        };
         crate::probe!("i_crit");
         // The first node on the path that branches below the critical bit (or the leaf) moves
         // under the new branch; scanned from the bottom, where a new order's crit bit usually is.

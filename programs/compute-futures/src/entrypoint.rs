@@ -43,7 +43,7 @@ macro_rules! fast_path {
             let word = first_word(data)?;
             $(
                 if word == const { tag_word(crate::instruction::$ix::DISCRIMINATOR) } {
-                    if *program_id != crate::ID {
+                    if !crate::keys::is_program_id(program_id) {
                         return Some(Err(
                             anchor_lang::error::ErrorCode::DeclaredProgramIdMismatch.into(),
                         ));
@@ -122,11 +122,13 @@ pub unsafe fn walk_input<'a>(
     // Pointer arithmetic, not checked offsets: the runtime guarantees the layout, and the
     // overflow checks of offset sums were a third of the walk's cost.
     let mut p = input.add(8);
-    for _ in 0..n {
-        let dup = *p;
-        let pushed = if dup == NON_DUP_MARKER {
+    for i in 0..n {
+        let dup = *p as usize;
+        if dup == NON_DUP_MARKER as usize {
             let len = *(p.add(80) as *const u64) as usize;
-            let pushed = views.push_parts(
+            // `i < n <= MAX_VIEWS`.
+            views.write(
+                i,
                 &*(p.add(8) as *const Pubkey),
                 &*(p.add(40) as *const Pubkey),
                 p.add(88),
@@ -138,18 +140,29 @@ pub unsafe fn walk_input<'a>(
             p = p.add(88 + MAX_PERMITTED_DATA_INCREASE + 8).add(len);
             // The input buffer is 8-aligned, so aligning the address aligns the offset.
             p = p.add((p as usize).wrapping_neg() & (BPF_ALIGN_OF_U128 - 1));
-            pushed
         } else {
-            let o = views.as_slice().get(dup as usize)?;
+            // A repeat names an earlier position, already written.
+            if dup >= i {
+                return None;
+            }
+            views.set_len(i);
+            let o = views.get(dup)?;
             let (key, owner, data, len) = (o.key(), o.owner(), o.data_ptr(), o.data_len() as u32);
             let (is_signer, is_writable) = (o.is_signer, o.is_writable);
+            views.write(
+                i,
+                key,
+                owner,
+                data,
+                len,
+                is_signer,
+                is_writable,
+                Some(dup as u8),
+            );
             p = p.add(8);
-            views.push_parts(key, owner, data, len, is_signer, is_writable, Some(dup))
-        };
-        if !pushed {
-            return None;
         }
     }
+    views.set_len(n);
     let len = *(p as *const u64) as usize;
     let data = core::slice::from_raw_parts(p.add(8), len);
     let program_id = &*(p.add(8).add(len) as *const Pubkey);
@@ -264,6 +277,15 @@ mod tests {
         assert_eq!(v[1].duplicate_of, None);
         assert_eq!((*v[2].key(), v[2].duplicate_of), (k2, Some(1)));
         assert_eq!(unsafe { v[2].data() }, &[1, 2, 3]);
+
+        // A repeat must name an earlier position (the runtime never writes otherwise).
+        let mut buf = serialize(
+            &[Acc::Unique(k1, owner, true, false, vec![]), Acc::Repeat(1)],
+            &[],
+            &program,
+        );
+        let mut views = Views::new();
+        assert!(unsafe { walk_input(buf.as_mut_ptr() as *mut u8, &mut views) }.is_none());
 
         // More accounts than a fast-path instruction takes: left to Anchor.
         let many: Vec<_> = (0..crate::view::MAX_VIEWS + 1)

@@ -187,17 +187,18 @@ impl<'a> Views<'a> {
         }
     }
 
-    /// Appends a view built in place, field by field: on the VM a whole-struct copy of this
-    /// size is a byte-wise `memcpy` loop (~100 CU), the walk's main cost otherwise. `false` when
-    /// full.
+    /// Writes view `i` in place, field by field (on the VM a whole-struct copy of this size is
+    /// a byte-wise `memcpy` loop, ~100 CU), without touching the length: the input walk sets
+    /// it once.
     ///
     /// # Safety
-    /// `data` points to `len` bytes that stay valid for `'a` and that nothing else accesses
-    /// except through views of the same account.
+    /// `i < MAX_VIEWS`; `data` points to `len` bytes that stay valid for `'a` and that nothing
+    /// else accesses except through views of the same account.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn push_parts(
+    pub unsafe fn write(
         &mut self,
+        i: usize,
         key: &'a Pubkey,
         owner: &'a Pubkey,
         data: *mut u8,
@@ -205,13 +206,11 @@ impl<'a> Views<'a> {
         is_signer: bool,
         is_writable: bool,
         duplicate_of: Option<u8>,
-    ) -> bool {
-        let Some(slot) = self.views.get_mut(self.len) else {
-            return false;
-        };
-        let p = slot.as_mut_ptr();
-        // SAFETY: `p` points to this (uninitialized) slot; every field is written once.
+    ) {
+        // SAFETY: `i` is in bounds (caller); every field of the (maybe uninitialized) slot is
+        // written once, through raw pointers.
         unsafe {
+            let p = self.views.as_mut_ptr().add(i) as *mut AccountView<'a>;
             core::ptr::addr_of_mut!((*p).key).write(key);
             core::ptr::addr_of_mut!((*p).owner).write(owner);
             core::ptr::addr_of_mut!((*p).data).write(data);
@@ -221,8 +220,21 @@ impl<'a> Views<'a> {
             core::ptr::addr_of_mut!((*p).duplicate_of).write(duplicate_of);
             core::ptr::addr_of_mut!((*p)._data).write(PhantomData);
         }
-        self.len += 1;
-        true
+    }
+
+    /// Sets the number of views written.
+    ///
+    /// # Safety
+    /// Views `0..n` have been written (`write`), `n <= MAX_VIEWS`.
+    #[inline(always)]
+    pub unsafe fn set_len(&mut self, n: usize) {
+        self.len = n;
+    }
+
+    /// View `i` if written.
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> Option<&AccountView<'a>> {
+        self.as_slice().get(i)
     }
 
     pub fn as_slice(&self) -> &[AccountView<'a>] {
