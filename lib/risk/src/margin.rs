@@ -16,7 +16,7 @@
 //!   liquidation restores it, so the account is not liquidatable again at the next tick.
 //! - A socialized loss a position owes but has not paid yet counts against every kind of health.
 
-use crate::math::{mul_div_ceil, mul_div_signed_floor, notional, to_i128};
+use crate::math::{mul_div_ceil, mul_div_signed_floor, mul_u64, notional, to_i128};
 use crate::position::Position;
 use crate::{RiskError, BPS};
 
@@ -212,6 +212,70 @@ impl PositionRisk {
 
     /// This position's contribution to health.
     pub fn health(&self, kind: HealthKind) -> Result<i128, RiskError> {
+        match self.health_in_u64(kind) {
+            Some(h) => Ok(h as i128),
+            None => self.health_wide(kind),
+        }
+    }
+
+    /// `health` in 64-bit arithmetic for the usual position (orders resting on the passive side
+    /// of the mark, no socialized loss owed, every amount within 64 bits), `None` for any other;
+    /// then `health_wide` decides. The same figure (a property test compares them): on SBF every
+    /// 128-bit operation is a routine call, and this is what each order's margin check runs.
+    #[inline]
+    fn health_in_u64(&self, kind: HealthKind) -> Option<i64> {
+        if self.loss_owed != 0 {
+            return None;
+        }
+        let by_position_only = matches!(
+            kind,
+            HealthKind::Maintenance | HealthKind::LiquidationEnd | HealthKind::Equity
+        );
+        if !by_position_only {
+            // What `fill_loss` finds when it is not zero.
+            let bids_above = self.bid_lots != 0 && self.bid_price_max > self.mark;
+            let asks_below =
+                self.ask_lots != 0 && self.ask_price_min != 0 && self.ask_price_min < self.mark;
+            if bids_above || asks_below {
+                return None;
+            }
+        }
+        let base = self.position.base_lots;
+        let price = self.valuation_price(kind);
+        let value = mul_u64(mul_u64(price, base.unsigned_abs())?, self.tick_value)?;
+        let value = i64::try_from(value).ok()?;
+        let signed = if base >= 0 { value } else { -value };
+        let pnl = signed.checked_sub(self.position.entry_quote)?;
+        let weighted = if pnl <= 0 {
+            pnl
+        } else {
+            let w = match kind {
+                HealthKind::Initial => self.params.pnl_weight_bps,
+                HealthKind::Withdraw => 0,
+                _ => BPS,
+            };
+            (mul_u64(pnl as u64, w)? / BPS) as i64
+        };
+        // With no fill loss, solvency requires nothing, like equity.
+        let bps = match kind {
+            HealthKind::Equity | HealthKind::Solvency => 0,
+            HealthKind::Maintenance => self.params.maintenance_bps,
+            HealthKind::LiquidationEnd => self.params.liq_end_bps,
+            HealthKind::Initial | HealthKind::Withdraw => self.params.initial_bps,
+        };
+        let requirement = if bps == 0 {
+            0
+        } else {
+            let lots = self.exposure_lots(kind);
+            let n = mul_u64(mul_u64(mul_u64(self.mark, lots)?, self.tick_value)?, bps)?;
+            // Rounded up, like `margin_on`.
+            n / BPS + (n % BPS != 0) as u64
+        };
+        weighted.checked_sub(i64::try_from(requirement).ok()?)
+    }
+
+    /// `health` in 128-bit arithmetic, for any position.
+    fn health_wide(&self, kind: HealthKind) -> Result<i128, RiskError> {
         let h = self
             .weighted_pnl(kind)?
             .checked_sub(to_i128(self.requirement(kind)?)?)
@@ -432,5 +496,71 @@ mod tests {
             ..PARAMS
         };
         assert_eq!(bad.validate(), Err(RiskError::InvalidInput));
+    }
+
+    const KINDS: [HealthKind; 6] = [
+        HealthKind::Initial,
+        HealthKind::Withdraw,
+        HealthKind::Solvency,
+        HealthKind::Maintenance,
+        HealthKind::LiquidationEnd,
+        HealthKind::Equity,
+    ];
+
+    #[test]
+    fn the_usual_position_takes_the_64_bit_path() {
+        // Long 10 at 100, bids below the mark, asks above it.
+        let mut r = risk(10, 100_000, 5, 30, 100);
+        r.bid_price_max = 99;
+        r.ask_price_min = 101;
+        r.index = 98;
+        for kind in KINDS {
+            let fast = r.health_in_u64(kind).expect("64-bit path");
+            assert_eq!(Ok(fast as i128), r.health_wide(kind), "{kind:?}");
+        }
+        // A bid above the mark, or a loss owed, leaves it to the 128-bit path.
+        r.bid_price_max = 120;
+        assert_eq!(r.health_in_u64(HealthKind::Initial), None);
+        assert!(r.health_in_u64(HealthKind::Maintenance).is_some());
+        r.bid_price_max = 99;
+        r.loss_owed = 1;
+        assert_eq!(r.health_in_u64(HealthKind::Maintenance), None);
+    }
+
+    proptest::proptest! {
+        /// Wherever the 64-bit path answers, it answers what the 128-bit one does. Every amount
+        /// takes its own magnitude (a random value shifted right by a random count), so small
+        /// positions, ones near the 64-bit limits and ones past them all occur; orders rest on
+        /// either side of the mark.
+        #[test]
+        fn the_64_bit_path_agrees_with_the_128_bit_one(
+            v in proptest::array::uniform10(proptest::num::u64::ANY),
+            shift in proptest::array::uniform10(0u32..64),
+            short: bool,
+            owes: bool,
+        ) {
+            let m = |i: usize| v[i] >> shift[i];
+            let base = (m(0) >> 1) as i64;
+            let r = PositionRisk {
+                position: Position {
+                    base_lots: if short { -base } else { base },
+                    entry_quote: m(1) as i64,
+                },
+                bid_lots: m(2),
+                ask_lots: m(3),
+                bid_price_max: m(4),
+                ask_price_min: m(5),
+                mark: m(6).max(1),
+                index: m(7),
+                loss_owed: if owes { m(8) } else { 0 },
+                tick_value: m(9).max(1),
+                params: PARAMS,
+            };
+            for kind in KINDS {
+                if let Some(fast) = r.health_in_u64(kind) {
+                    proptest::prop_assert_eq!(Ok(fast as i128), r.health_wide(kind), "{:?}", kind);
+                }
+            }
+        }
     }
 }
