@@ -75,11 +75,10 @@ impl KeyBits {
 
     #[inline(always)]
     pub(crate) fn bit(&self, bit: u32) -> usize {
-        if bit >= 64 {
-            ((self.hi >> (bit - 64)) & 1) as usize
-        } else {
-            ((self.lo >> bit) & 1) as usize
-        }
+        // Bit 6 picks the half, the low six bits the position in it (a masked shift: no
+        // shift-overflow check to pay for; crit bits are below 128).
+        let half = if bit & 64 != 0 { self.hi } else { self.lo };
+        (half.wrapping_shr(bit) & 1) as usize
     }
 }
 

@@ -49,9 +49,9 @@ macro_rules! fast_path {
                         ));
                     }
                     let $views = views;
-                    return Some(
-                        parse::<crate::instruction::$ix>(&data[8..]).and_then(|$args| $body),
-                    );
+                    let parsed = <crate::instruction::$ix as ReadArgs>::read(&data[8..]);
+                    crate::probe!("parsed");
+                    return Some(parsed.and_then(|$args| $body));
                 }
             )*
             None
@@ -68,11 +68,28 @@ fast_path! {
     ConsumeEvents => |views, a| consume_events_views(views, a.limit);
 }
 
-/// An instruction's arguments after its discriminator, as Anchor's dispatcher reads them.
-fn parse<T: AnchorDeserialize>(mut args: &[u8]) -> Result<T> {
-    T::deserialize(&mut args)
-        .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize.into())
+/// Reads an instruction's arguments after its discriminator: by default with Borsh, as Anchor's
+/// dispatcher does; an instruction may read its own faster, accepting exactly the same bytes.
+trait ReadArgs: AnchorDeserialize {
+    fn read(mut args: &[u8]) -> Result<Self> {
+        Self::deserialize(&mut args)
+            .map_err(|_| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize.into())
+    }
 }
+
+impl ReadArgs for crate::instruction::PlaceOrder {
+    /// At fixed offsets (`OrderArgs::read`): Borsh's reader cost ≈ 130 CU on every order.
+    fn read(args: &[u8]) -> Result<Self> {
+        crate::instructions::OrderArgs::read(args)
+            .map(|args| crate::instruction::PlaceOrder { args })
+            .ok_or_else(|| anchor_lang::error::ErrorCode::InstructionDidNotDeserialize.into())
+    }
+}
+impl ReadArgs for crate::instruction::CancelAllAndPlace {}
+impl ReadArgs for crate::instruction::CancelOrder {}
+impl ReadArgs for crate::instruction::CancelOrderByClientId {}
+impl ReadArgs for crate::instruction::CancelAllOrders {}
+impl ReadArgs for crate::instruction::ConsumeEvents {}
 
 fn to_program_result(r: Result<()>) -> core::result::Result<(), ProgramError> {
     r.map_err(|e| {

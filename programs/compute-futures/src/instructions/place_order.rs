@@ -73,6 +73,55 @@ pub struct OrderArgs {
     pub match_limit: u8,
 }
 
+impl OrderArgs {
+    /// Bytes of the arguments on the wire.
+    pub const LEN: usize = 33;
+
+    /// The arguments as Borsh reads them (trailing bytes ignored, enum tags and the bool
+    /// checked), at fixed offsets: the fast path's reading of every order. A test holds it to
+    /// Borsh byte by byte.
+    pub fn read(bytes: &[u8]) -> Option<OrderArgs> {
+        let b: &[u8; Self::LEN] = bytes.get(..Self::LEN)?.try_into().ok()?;
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        Some(OrderArgs {
+            side: match b[0] {
+                0 => OrderSide::Bid,
+                1 => OrderSide::Ask,
+                _ => return None,
+            },
+            order_type: match b[1] {
+                0 => OrderKind::Limit,
+                1 => OrderKind::PostOnly,
+                2 => OrderKind::PostOnlySlide,
+                3 => OrderKind::ImmediateOrCancel,
+                4 => OrderKind::FillOrKill,
+                5 => OrderKind::Market,
+                _ => return None,
+            },
+            price: word(2),
+            lots: word(10),
+            client_order_id: word(18),
+            time_in_force: u32::from_le_bytes([b[26], b[27], b[28], b[29]]),
+            reduce_only: match b[30] {
+                0 => false,
+                1 => true,
+                _ => return None,
+            },
+            self_trade: match b[31] {
+                0 => SelfTradeMode::DecrementTake,
+                1 => SelfTradeMode::CancelResting,
+                2 => SelfTradeMode::Abort,
+                _ => return None,
+            },
+            match_limit: b[32],
+        })
+    }
+}
+
 /// Places an order for a margin account (owner or delegate signs). Remaining accounts: (market,
 /// index) of every other position the account holds, in position order, for the margin check.
 #[derive(Accounts)]
@@ -472,5 +521,42 @@ mod tests {
         let mut bytes = Vec::new();
         args.serialize(&mut bytes).unwrap();
         assert_eq!((bytes[0], bytes[1], bytes[bytes.len() - 2]), (1, 5, 2));
+    }
+
+    /// `OrderArgs::read` accepts exactly what Borsh accepts and reads the same values: every
+    /// byte of valid arguments set to each interesting value, every truncation, trailing bytes.
+    #[test]
+    fn fixed_offset_reading_is_borsh() {
+        let borsh = |b: &[u8]| OrderArgs::deserialize(&mut &b[..]).ok();
+        let args = OrderArgs {
+            side: OrderSide::Ask,
+            order_type: OrderKind::ImmediateOrCancel,
+            price: 0x0102_0304_0506_0708,
+            lots: u64::MAX - 1,
+            client_order_id: 42,
+            time_in_force: 0xA0B0_C0D0,
+            reduce_only: true,
+            self_trade: SelfTradeMode::CancelResting,
+            match_limit: 7,
+        };
+        let mut valid = Vec::new();
+        args.serialize(&mut valid).unwrap();
+        assert_eq!(valid.len(), OrderArgs::LEN);
+        assert_eq!(OrderArgs::read(&valid), Some(args));
+        for at in 0..valid.len() {
+            for v in [0u8, 1, 2, 3, 4, 5, 6, 0x7f, 0x80, 0xff] {
+                let mut b = valid.clone();
+                b[at] = v;
+                assert_eq!(OrderArgs::read(&b), borsh(&b), "byte {at} = {v}");
+            }
+        }
+        for n in 0..valid.len() {
+            assert_eq!(OrderArgs::read(&valid[..n]), None);
+            assert_eq!(borsh(&valid[..n]), None);
+        }
+        let mut longer = valid.clone();
+        longer.extend_from_slice(&[9, 9, 9]);
+        assert_eq!(OrderArgs::read(&longer), borsh(&longer));
+        assert_eq!(OrderArgs::read(&longer), Some(args));
     }
 }
