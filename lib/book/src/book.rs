@@ -65,13 +65,14 @@ pub struct BookRef<'a> {
 
 type Parts<'a, H, L, I> = (H, (L, L), (I, I));
 
+/// The parts of a buffer laid out for `cap` orders per side (`Layout::for_len` of its length).
 fn split_mut(
     buf: &mut [u8],
+    cap: usize,
 ) -> Result<Parts<'_, &mut BookHeader, &mut [Leaf], &mut [Inner]>, BookError> {
     if !(buf.as_ptr() as usize).is_multiple_of(8) {
         return Err(BookError::BufferMisaligned);
     }
-    let cap = Layout::for_len(buf.len())?.capacity;
     let (h, rest) = buf.split_at_mut(HEADER);
     let (leaves, rest) = rest.split_at_mut(2 * cap * LEAF);
     let (bl, al) = leaves.split_at_mut(cap * LEAF);
@@ -115,7 +116,7 @@ impl<'a> Book<'a> {
     pub fn init(buf: &'a mut [u8]) -> Result<Book<'a>, BookError> {
         let cap = Layout::for_len(buf.len())?.capacity;
         {
-            let (h, _, _) = split_mut(buf)?;
+            let (h, _, _) = split_mut(buf, cap)?;
             if h.magic != 0 {
                 return Err(BookError::AlreadyInitialized);
             }
@@ -133,7 +134,7 @@ impl<'a> Book<'a> {
     /// Opens an initialized book.
     pub fn load(buf: &'a mut [u8]) -> Result<Book<'a>, BookError> {
         let cap = Layout::for_len(buf.len())?.capacity;
-        let (h, (bl, al), (bi, ai)) = split_mut(buf)?;
+        let (h, (bl, al), (bi, ai)) = split_mut(buf, cap)?;
         check_header(h, cap)?;
         let BookHeader {
             seq_num,

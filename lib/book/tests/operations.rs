@@ -574,3 +574,32 @@ fn event_queue_is_a_sink() {
         Err(BookError::EventSinkFull)
     );
 }
+
+/// Prices at every power of two make the ask side a chain as deep as the price has bits (60 and
+/// more inner nodes above the lowest levels): insertions there keep the tree valid and
+/// price-time order.
+#[test]
+fn inserting_into_a_deep_tree() {
+    let prices: Vec<u64> = (0..62).map(|k| 1u64 << k).collect();
+    let setup: Vec<OrderRequest> = prices
+        .iter()
+        .enumerate()
+        .map(|(i, p)| limit(Side::Ask, *p, 1, i as u32))
+        .collect();
+    let mut buf = with_book(256, &setup);
+    let mut book = Book::load(bytes(&mut buf)).unwrap();
+    let mut sink = VecSink::new(64);
+    // Join the deepest levels (price 1 and 2: paths of 60 and more nodes) and a shallow one.
+    for (n, p) in [1u64, 2, 1, 1 << 61, 3].iter().enumerate() {
+        let r = req(Side::Ask, OrderType::PostOnly, *p, 2, 100 + n as u32);
+        book.new_order(&r, NOW, &mut sink).unwrap();
+        book.asks.as_ref().check().unwrap();
+    }
+    let got = contents(book.asks.as_ref());
+    assert_eq!(got.len(), 62 + 5);
+    // Best (lowest) first; at one price, the earlier order first.
+    assert_eq!(&got[..5], &[(1, 1, 0), (1, 2, 100), (1, 2, 102), (2, 1, 1), (2, 2, 101)]);
+    assert_eq!(got[5], (3, 2, 104));
+    assert_eq!(got.last(), Some(&(1 << 61, 2, 103)));
+    assert!(got.windows(2).all(|w| w[0].0 <= w[1].0));
+}

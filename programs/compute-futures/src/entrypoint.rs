@@ -150,8 +150,10 @@ pub unsafe fn walk_input<'a>(
                 &*(p.add(40) as *const Pubkey),
                 p.add(88),
                 len as u32,
-                *p.add(1) != 0,
-                *p.add(2) != 0,
+                // The runtime writes these flags as 0 or 1, a `bool`'s bytes: read as they are
+                // (normalizing each byte cost branches on every account).
+                *(p.add(1) as *const bool),
+                *(p.add(2) as *const bool),
                 None,
             );
             p = p.add(88 + MAX_PERMITTED_DATA_INCREASE + 8).add(len);
