@@ -232,13 +232,11 @@ impl<'a> Book<'a> {
         sink: &mut S,
     ) -> Result<OrderOutcome, BookError> {
         let side = req.side;
-        crate::probe!("b_post");
         let (own, opp) = self.sides_mut(side);
         // Common case first: the best opposite order does not cross, so nothing is in the way.
         let in_way = opp
             .best_leaf()
             .is_some_and(|l| crosses(side, Some(req.price), l.price()));
-        crate::probe!("b_best");
         let mut price = req.price;
         if in_way {
             // Read-only scan of the orders the price would cross: expired ones may be cleared, a
@@ -289,9 +287,7 @@ impl<'a> Book<'a> {
                 out.outs += 1;
             }
         }
-        crate::probe!("b_rest");
         rest(own, req, key, req.lots, sink, &mut out);
-        crate::probe!("b_rested");
         Ok(out)
     }
 

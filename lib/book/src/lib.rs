@@ -10,25 +10,6 @@
 //! Every refused operation returns a [`BookError`] and changes nothing.
 #![cfg_attr(not(test), no_std)]
 
-/// Logs `label` and the compute units left, with the `cu-probes` feature on the SBF VM.
-macro_rules! probe {
-    ($label:literal) => {
-        #[cfg(all(feature = "cu-probes", target_os = "solana"))]
-        {
-            extern "C" {
-                fn sol_log_(message: *const u8, len: u64);
-                fn sol_log_compute_units_();
-            }
-            // SAFETY: the runtime's log syscalls, given a valid string.
-            unsafe {
-                sol_log_($label.as_ptr(), $label.len() as u64);
-                sol_log_compute_units_();
-            }
-        }
-    };
-}
-pub(crate) use probe;
-
 mod book;
 mod error;
 mod event;

@@ -472,7 +472,6 @@ impl<'a> BookSide<'a> {
         let mut path = [0u32; MAX_DEPTH];
         let mut depth = 0;
         let mut node = self.hdr.root;
-        crate::probe!("i_start");
         while !is_leaf(node) {
             // Crit bits strictly decrease along a path, so it is at most MAX_DEPTH - 1 deep.
             let Some(slot) = path.get_mut(depth) else {
@@ -483,7 +482,6 @@ impl<'a> BookSide<'a> {
             let inner = &self.inners[node as usize];
             node = inner.children[k.bit(inner.bit)];
         }
-        crate::probe!("i_near");
         let diff = key ^ self.leaves[index(node)].key();
         if diff == 0 {
             return Err(BookError::DuplicateOrderId);
@@ -493,7 +491,6 @@ impl<'a> BookSide<'a> {
             0 => 63 - (diff as u64).leading_zeros(),
             hi => 127 - hi.leading_zeros(),
         };
-        crate::probe!("i_crit");
         // The first node on the path that branches below the critical bit (or the leaf) moves
         // under the new branch; scanned from the bottom, where a new order's crit bit usually is.
         let mut at = depth;
@@ -510,7 +507,6 @@ impl<'a> BookSide<'a> {
                 Some((p, k.bit(self.inners[p as usize].bit)))
             }
         };
-        crate::probe!("i_descent");
         let leaf_idx = self.alloc_leaf();
         self.leaves[leaf_idx] = leaf;
         let inner_idx = self.alloc_inner();

@@ -598,7 +598,10 @@ fn inserting_into_a_deep_tree() {
     let got = contents(book.asks.as_ref());
     assert_eq!(got.len(), 62 + 5);
     // Best (lowest) first; at one price, the earlier order first.
-    assert_eq!(&got[..5], &[(1, 1, 0), (1, 2, 100), (1, 2, 102), (2, 1, 1), (2, 2, 101)]);
+    assert_eq!(
+        &got[..5],
+        &[(1, 1, 0), (1, 2, 100), (1, 2, 102), (2, 1, 1), (2, 2, 101)]
+    );
     assert_eq!(got[5], (3, 2, 104));
     assert_eq!(got.last(), Some(&(1 << 61, 2, 103)));
     assert!(got.windows(2).all(|w| w[0].0 <= w[1].0));

@@ -39,9 +39,7 @@ pub fn prices(market: &Market, index: &PriceIndex, now: i64) -> Result<Prices> {
         });
     }
     let price = index.fresh_price(now).ok_or(FuturesError::StaleOracle)?;
-    crate::probe!("m_fresh");
     let idx = index_ticks(market, price)?;
-    crate::probe!("m_ticks");
     let mark = mark_price(
         market.ema_price,
         idx,
@@ -229,15 +227,11 @@ pub fn health_with(
         if is_default(&slot.market) {
             continue;
         }
-        crate::probe!("h_slot");
         let risk = retriever.next_position(account, slot)?;
-        crate::probe!("h_risk");
         // The same fold as `HealthCache::health`, one position at a time.
         health =
             cfx_risk::margin::account_health(health, [&risk], kind).map_err(FuturesError::from)?;
-        crate::probe!("h_health");
     }
-    crate::probe!("h_done");
     Ok(health)
 }
 

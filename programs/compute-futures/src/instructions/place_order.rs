@@ -258,9 +258,7 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
         args.lots >= t.market.min_order_lots,
         FuturesError::OrderTooSmall
     );
-    crate::probe!("v_status");
     let (lo, hi) = band(t.market, t.prices.mark)?;
-    crate::probe!("v_band");
     let mut price = args.price;
     if order_type == OrderType::Market {
         // A market order is an IOC limited to the band edge.
@@ -273,7 +271,6 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
     );
 
     let pos = t.account.position_slot(t.market_key)?;
-    crate::probe!("v_slot");
     let base = t.account.positions[pos].base_lots;
     let mut lots = args.lots;
     if args.reduce_only {
@@ -304,7 +301,6 @@ fn validate(t: &mut Trader, args: &OrderArgs) -> Result<ValidOrder> {
             FuturesError::DuplicateClientOrderId
         );
     }
-    crate::probe!("v_client");
     let expiry = if args.time_in_force == 0 {
         0
     } else {

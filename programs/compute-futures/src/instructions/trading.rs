@@ -105,7 +105,6 @@ impl<'a> TradeAccounts<'a> {
         require_distinct(&views[..7])?;
         check_book_account(book)?;
         check_book_account(queue)?;
-        crate::probe!("checked");
         // SAFETY: the seven accounts are distinct (no repeats above) and each is borrowed once;
         // the exchange is only read.
         let (exchange_data, acc, m, idx) = unsafe {
@@ -116,7 +115,6 @@ impl<'a> TradeAccounts<'a> {
                 index.load::<PriceIndex>()?,
             )
         };
-        crate::probe!("typed");
         require!(
             key_eq(&acc.exchange, exchange.key()),
             FuturesError::WrongExchange
@@ -134,11 +132,6 @@ impl<'a> TradeAccounts<'a> {
         let market_key = market.key();
         // SAFETY: as above.
         let (book_data, queue_data) = unsafe { (book.data_mut(), queue.data_mut()) };
-        crate::probe!("related");
-        let bk = load_book(book_data, market_key)?;
-        crate::probe!("book");
-        let qu = load_queue(queue_data, market_key)?;
-        crate::probe!("queue");
         Ok(TradeAccounts {
             signer: signer.key(),
             exchange: exchange_data,
@@ -147,8 +140,8 @@ impl<'a> TradeAccounts<'a> {
             market_key,
             market: m,
             index: idx,
-            book: bk,
-            queue: qu,
+            book: load_book(book_data, market_key)?,
+            queue: load_queue(queue_data, market_key)?,
             remaining,
         })
     }
