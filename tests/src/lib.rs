@@ -10,6 +10,7 @@ pub mod compute_token;
 pub mod context;
 pub mod futures;
 pub mod idl;
+pub mod rpc_proxy;
 pub mod token;
 
 pub use anchor_lang;

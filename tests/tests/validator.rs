@@ -4,8 +4,11 @@
 //! backend: bootstrap from a deployment file (twice: the second run changes nothing), traders
 //! trading through the CLI (one order built from the committed IDL), the keeper publishing the index, cranking, liquidating after an index
 //! move (killed and restarted in the middle), settling the market at expiry, then a provider
-//! bonding and minting compute tokens of a new delivery window. Every check reads the chain back
-//! over RPC.
+//! bonding and minting compute tokens of a new delivery window. From the keeper's restart on, the
+//! keeper and a late trader reach the validator only through a proxy that misbehaves as public
+//! endpoints do (`cfx_tests::rpc_proxy`: rate limits, reads cut off, transactions swallowed or
+//! landing late), and the suite checks each of those faults happened. Every check reads the
+//! chain back over RPC.
 //!
 //! Needs the binaries, so it is ignored by default; scripts/test.sh runs it with
 //! `CFX_VALIDATOR` (the validator binary), `CFX_BIN_DIR` (cfx, keeper, cfx-migrate) and
@@ -21,6 +24,7 @@ use cfx_client::compute_futures::state::{MarginAccount, Market, PriceIndex};
 use cfx_client::decode::zero_copy;
 use cfx_client::pda;
 use cfx_client::setup::{fund, mint_to, token_account};
+use cfx_tests::rpc_proxy::{FaultProxy, Faults};
 use serde_json::Value;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair};
@@ -36,6 +40,27 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// On a failure, copies the logs of the run (validator, keeper) to `target/validator-logs`
+/// (next to the test binary) before the temporary directory goes.
+struct KeepLogsOnFailure(PathBuf);
+
+impl Drop for KeepLogsOnFailure {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let to = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(|d| d.join("validator-logs")))
+            .unwrap_or_else(|| PathBuf::from("validator-logs"));
+        let _ = std::fs::create_dir_all(&to);
+        for name in ["validator.log", "keeper.log"] {
+            let _ = std::fs::copy(self.0.join(name), to.join(name));
+        }
+        eprintln!("validator suite: logs kept in {}", to.display());
     }
 }
 
@@ -73,10 +98,15 @@ impl Suite {
 
     /// `cfx --json` as `keypair`, its JSON output.
     fn cfx(&self, keypair: &Path, args: &[&str]) -> Value {
+        self.cfx_at(&self.url, keypair, args)
+    }
+
+    /// `cfx --json` as `keypair` against the RPC endpoint `url`.
+    fn cfx_at(&self, url: &str, keypair: &Path, args: &[&str]) -> Value {
         let mint = self.collateral.to_string();
         let mut all = vec![
             "-u",
-            &self.url,
+            url,
             "-k",
             keypair.to_str().unwrap(),
             "--collateral-mint",
@@ -276,6 +306,8 @@ async fn a_market_session_on_a_local_validator() {
         collateral: Pubkey::default(),
         dir,
     };
+    // Declared after the suite, so dropped before its directory goes.
+    let _logs = KeepLogsOnFailure(s.dir.path().to_path_buf());
 
     // Bootstrap from the deployment file, twice.
     let now = s.now().await;
@@ -312,17 +344,20 @@ async fn a_market_session_on_a_local_validator() {
         .unwrap()
     };
     set_price(2_500_000);
-    let config = s.dir.path().join("keeper.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"url = "{}"
+    // The keeper's configuration against the RPC endpoint `url`.
+    let keeper_config = |url: &str, name: &str| {
+        let config = s.dir.path().join(name);
+        std::fs::write(
+            &config,
+            format!(
+                r#"url = "{url}"
 keypair = "{}"
 collateral_mint = "{}"
 roles = ["publisher", "crank", "liquidator", "expiry"]
 crank_interval_ms = 500
 liquidator_interval_ms = 1000
 expiry_interval_ms = 2000
+confirm_timeout_ms = 10000
 metrics_addr = ""
 [publisher]
 keypair = "{}"
@@ -330,21 +365,23 @@ index = "{index}"
 source = "file:{}"
 interval_ms = 2000
 "#,
-            s.url,
-            keeper_key.display(),
-            s.collateral,
-            s.dir.path().join("keys/publisher.json").display(),
-            price_file.display()
-        ),
-    )
-    .unwrap();
+                keeper_key.display(),
+                s.collateral,
+                s.dir.path().join("keys/publisher.json").display(),
+                price_file.display()
+            ),
+        )
+        .unwrap();
+        config
+    };
+    let config = keeper_config(&s.url, "keeper.toml");
     // The publisher pays its own fees.
     let publisher = read_keypair_file(s.dir.path().join("keys/publisher.json")).unwrap();
     fund(&s.b, &s.admin, &publisher.pubkey(), 1_000_000_000)
         .await
         .unwrap();
     let keeper_log = s.dir.path().join("keeper.log");
-    let start_keeper = || {
+    let start_keeper = |config: &Path| {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -359,7 +396,7 @@ interval_ms = 2000
                 .expect("start keeper"),
         )
     };
-    let mut keeper = Some(start_keeper());
+    let mut keeper = Some(start_keeper(&config));
     until("a fresh index", 60, || async {
         let i: PriceIndex = s.account(&index).await;
         i.price == 2_500_000
@@ -436,9 +473,64 @@ interval_ms = 2000
     })
     .await;
 
-    // Restarted in the middle, the keeper goes on where it was.
+    // From here the keeper and a late trader reach the validator only through proxies that
+    // misbehave as public endpoints do: every 11th request rate-limited, every 7th read cut
+    // off before its answer, every 3rd transaction broadcast swallowed (it lands only when the
+    // sender re-broadcasts it) and every 4th landing two seconds after it was answered; for
+    // the keeper also every 5th transaction black-holed (never lands: after its 10 s confirm
+    // timeout the next pass does the work with a new one).
+    let rpc: std::net::SocketAddr = format!("127.0.0.1:{RPC_PORT}").parse().unwrap();
+    let faults = Faults {
+        throttle_every: 11,
+        cut_every: 7,
+        drop_send_every: 3,
+        late_send_every: 4,
+        late_by: Duration::from_secs(2),
+        ..Faults::default()
+    };
+    let cli_proxy = FaultProxy::start(rpc, faults.clone());
+    let keeper_proxy = FaultProxy::start(
+        rpc,
+        Faults {
+            black_hole_every: 5,
+            ..faults
+        },
+    );
+    let proxied = keeper_config(&keeper_proxy.url, "keeper-proxied.toml");
+
+    // Restarted in the middle (and now through its proxy), the keeper goes on where it was.
     drop(keeper.take());
-    keeper = Some(start_keeper());
+    keeper = Some(start_keeper(&proxied));
+
+    // A late trader, with the CLI through its proxy: every command lands once.
+    let (late_kp, late) = s.wallet("late", 50 * USD).await;
+    s.cfx_at(&cli_proxy.url, &late, &["create-account"]);
+    s.cfx_at(&cli_proxy.url, &late, &["deposit", "50"]);
+    for (price, cid) in [("2.45", "1"), ("2.46", "2"), ("2.47", "3")] {
+        s.cfx_at(
+            &cli_proxy.url,
+            &late,
+            &[
+                "order",
+                &mk,
+                "buy",
+                price,
+                "2",
+                "--type",
+                "post-only",
+                "--client-id",
+                cid,
+            ],
+        );
+    }
+    let late_account = pda::margin_account(&exchange, &late_kp.pubkey(), 0);
+    let a: MarginAccount = s.account(&late_account).await;
+    assert_eq!(a.collateral, 50 * USD as i64, "deposited once");
+    let p = a.positions.iter().find(|p| p.market == market).unwrap();
+    assert_eq!((p.bid_lots, p.orders), (6, 3), "each order placed once");
+    s.cfx_at(&cli_proxy.url, &late, &["cancel", &mk, "--all"]);
+    let a: MarginAccount = s.account(&late_account).await;
+    assert!(a.orders.iter().all(|o| o.id() == 0));
 
     // The index falls 6%: the over-levered long is liquidated.
     set_price(2_350_000);
@@ -451,8 +543,13 @@ interval_ms = 2000
     println!("liquidated: the long went from 15 to {} lots", lots(&a));
 
     // Expiry: the keeper releases the maker's orders, fixes the settlement price from the TWAP
-    // and settles every position.
-    until("the settlement", 300, || async {
+    // and settles every position. The deadline counts from the end of the settlement window on
+    // the cluster's clock, which runs slow when slots do (a busy machine).
+    until("the settlement window's end", 600, || async {
+        s.now().await >= expiry + 30
+    })
+    .await;
+    until("the settlement", 180, || async {
         let m: Market = s.account(&market).await;
         if m.settlement_price == 0 {
             return false;
@@ -471,6 +568,25 @@ interval_ms = 2000
     let markets = s.cfx(&maker, &["markets"]);
     assert_eq!(markets["markets"][0]["status"], "settled");
     drop(keeper);
+    for (who, proxy, black_holes) in [("cli", &cli_proxy, false), ("keeper", &keeper_proxy, true)] {
+        let c = &proxy.counts;
+        let mut done = vec![
+            ("requests", c.get(&c.requests)),
+            ("rate-limited", c.get(&c.throttled)),
+            ("cut off", c.get(&c.cut)),
+            ("broadcasts swallowed", c.get(&c.dropped)),
+            ("landed late", c.get(&c.late)),
+        ];
+        if black_holes {
+            done.push(("black-holed broadcasts", c.get(&c.black_holed)));
+        }
+        println!("{who} through its faulty proxy: {done:?}");
+        assert!(
+            done.iter().all(|(_, n)| *n > 0),
+            "every fault happened to the {who}: {done:?}"
+        );
+    }
+    drop((cli_proxy, keeper_proxy));
 
     // A compute provider (approved by the bootstrap) bonds, the admin opens a delivery window,
     // and the provider mints compute tokens to a holder — all through the CLI.

@@ -1,6 +1,6 @@
 //! `cfx-test-validator`: a local validator bound to 127.0.0.1 with the programs given deployed
-//! (upgradeable, the faucet keypair their upgrade authority). Prints `ready <rpc url>` once it
-//! serves RPC, then runs until killed.
+//! (upgradeable, the faucet keypair their upgrade authority). Prints `ready <rpc url>` once its
+//! genesis programs can be called (slot 2), then runs until killed.
 //!
 //!     cfx-test-validator --ledger DIR --rpc-port 8899 --ports 8000-8030 \
 //!         --faucet-keypair faucet.json --program ID=path/to/program.so ...
@@ -110,6 +110,12 @@ fn main() {
             std::process::exit(1)
         }
     };
+    // Programs in the genesis block (SPL Token among them, and ours) can be called only from a
+    // later slot: a client that came in at once met "Unsupported program id" on a busy machine.
+    let rpc = v.get_rpc_client();
+    while !rpc.get_slot().is_ok_and(|s| s >= 2) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     println!(
         "ready {} (started in {:.1} s)",
         v.rpc_url(),

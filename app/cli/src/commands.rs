@@ -1186,8 +1186,12 @@ async fn execute<B: Backend>(
             logs: sim.logs,
         });
     }
-    let sig = b.send(&tx).await.map_err(err_client)?;
-    for _ in 0..150 {
+    // Sent, then re-broadcast every 2 s (the same signed transaction: it lands at most once)
+    // while it can still land: an endpoint may drop a transaction without a word. A send that
+    // fails is as good as a dropped one; the status decides.
+    let sig = tx.signatures[0];
+    let sent = b.send(&tx).await;
+    for poll in 1..=150u32 {
         match b.status(&sig).await.map_err(err_client)? {
             Status::Succeeded => {
                 return Ok(Output::new(
@@ -1202,8 +1206,29 @@ async fn execute<B: Backend>(
                     logs: Vec::new(),
                 })
             }
-            Status::Unknown => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            Status::Unknown => {}
         }
+        if poll % 10 == 0 {
+            // A durable nonce keeps a transaction alive until the nonce moves; a blockhash
+            // for about a minute. Once it is dead and the transaction unseen, it never lands.
+            let alive =
+                cli.nonce.is_some() || b.blockhash_valid(&blockhash).await.map_err(err_client)?;
+            if !alive && b.status(&sig).await.map_err(err_client)? == Status::Unknown {
+                let why = match &sent {
+                    Err(e) => format!(" (sending it failed: {e})"),
+                    Ok(_) => String::new(),
+                };
+                return Err(CliError {
+                    message: format!(
+                        "transaction {sig} expired before it landed{why}: nothing was done, send again"
+                    ),
+                    code: 3,
+                    logs: Vec::new(),
+                });
+            }
+            let _ = b.send(&tx).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     Err(CliError {
         message: format!("transaction {sig} not confirmed: check it before sending again"),

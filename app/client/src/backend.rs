@@ -129,25 +129,60 @@ mod rpc {
         ClientError::Rpc(e.to_string())
     }
 
+    /// Tries of one read before its transport error is reported.
+    const READ_TRIES: u32 = 4;
+
+    /// Whether `e` is the transport failing (connection refused or cut, a timeout, a 5xx, or a
+    /// 429 the RPC client's own pauses did not outlast) rather than the node answering: worth
+    /// another try. The node's answers (bad params, an unknown blockhash) are not retried.
+    fn transient(e: &solana_rpc_client_api::client_error::Error) -> bool {
+        use solana_rpc_client_api::client_error::ErrorKind;
+        match e.kind() {
+            ErrorKind::Io(_) => true,
+            ErrorKind::Reqwest(r) => r
+                .status()
+                .is_none_or(|s| s.is_server_error() || s.as_u16() == 429),
+            _ => false,
+        }
+    }
+
+    /// Runs a read, again after growing pauses (0.2, 0.4, 0.8 s) while it fails transiently:
+    /// public endpoints drop connections and rate-limit, and one such blip should not fail a
+    /// CLI command or cost a keeper its turn. Sends are not retried here: the sender
+    /// re-broadcasts the same signed transaction until it lands or its blockhash expires.
+    async fn read<T, F, Fut>(mut f: F) -> Result<T, ClientError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, solana_rpc_client_api::client_error::Error>>,
+    {
+        let mut pause = std::time::Duration::from_millis(200);
+        let mut tries = 1;
+        loop {
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) if tries < READ_TRIES && transient(&e) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    tries += 1;
+                }
+                Err(e) => return Err(rpc_err(e)),
+            }
+        }
+    }
+
     impl Backend for RpcBackend {
         async fn get_account(&self, key: &Pubkey) -> Result<Option<Account>, ClientError> {
-            let r = self
-                .client
-                .get_account_with_commitment(key, self.client.commitment())
-                .await
-                .map_err(rpc_err)?;
-            Ok(r.value)
+            // Through `getMultipleAccounts`: the client's `get_account*` turn a transport error
+            // into an "account not found" message, which cannot be told from the node's answer.
+            let (keys, c) = ([*key], self.client.commitment());
+            let r = read(|| self.client.get_multiple_accounts_with_commitment(&keys, c)).await?;
+            Ok(r.value.into_iter().next().flatten())
         }
 
         async fn get_accounts(&self, keys: &[Pubkey]) -> Result<Vec<Option<Account>>, ClientError> {
             let mut out = Vec::with_capacity(keys.len());
             for chunk in keys.chunks(100) {
-                out.extend(
-                    self.client
-                        .get_multiple_accounts(chunk)
-                        .await
-                        .map_err(rpc_err)?,
-                );
+                out.extend(read(|| self.client.get_multiple_accounts(chunk)).await?);
             }
             Ok(out)
         }
@@ -166,51 +201,44 @@ mod rpc {
             if let Some(len) = len {
                 filters.push(RpcFilterType::DataSize(len as u64));
             }
-            self.client
-                .get_program_accounts_with_config(
-                    program,
-                    RpcProgramAccountsConfig {
-                        filters: Some(filters),
-                        account_config: RpcAccountInfoConfig {
-                            encoding: Some(
-                                solana_rpc_client_api::response::UiAccountEncoding::Base64,
-                            ),
-                            commitment: Some(self.client.commitment()),
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(rpc_err)
+            let config = RpcProgramAccountsConfig {
+                filters: Some(filters),
+                account_config: RpcAccountInfoConfig {
+                    encoding: Some(solana_rpc_client_api::response::UiAccountEncoding::Base64),
+                    commitment: Some(self.client.commitment()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            read(|| {
+                self.client
+                    .get_program_accounts_with_config(program, config.clone())
+            })
+            .await
         }
 
         async fn latest_blockhash(&self) -> Result<Hash, ClientError> {
-            self.client.get_latest_blockhash().await.map_err(rpc_err)
+            read(|| self.client.get_latest_blockhash()).await
         }
 
         async fn blockhash_valid(&self, blockhash: &Hash) -> Result<bool, ClientError> {
-            self.client
-                .is_blockhash_valid(blockhash, self.client.commitment())
-                .await
-                .map_err(rpc_err)
+            let c = self.client.commitment();
+            read(|| self.client.is_blockhash_valid(blockhash, c)).await
         }
 
         async fn simulate(&self, tx: &Transaction) -> Result<Simulation, ClientError> {
-            let r = self
-                .client
-                .simulate_transaction_with_config(
-                    tx,
-                    RpcSimulateTransactionConfig {
-                        sig_verify: false,
-                        replace_recent_blockhash: true,
-                        commitment: Some(self.client.commitment()),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(rpc_err)?
-                .value;
+            let config = RpcSimulateTransactionConfig {
+                sig_verify: false,
+                replace_recent_blockhash: true,
+                commitment: Some(self.client.commitment()),
+                ..Default::default()
+            };
+            let r = read(|| {
+                self.client
+                    .simulate_transaction_with_config(tx, config.clone())
+            })
+            .await?
+            .value;
             use base64::Engine;
             let return_data = r.return_data.and_then(|d| {
                 base64::engine::general_purpose::STANDARD
@@ -240,11 +268,8 @@ mod rpc {
         }
 
         async fn status(&self, signature: &Signature) -> Result<Status, ClientError> {
-            let r = self
-                .client
-                .get_signature_statuses(&[*signature])
-                .await
-                .map_err(rpc_err)?;
+            let sigs = [*signature];
+            let r = read(|| self.client.get_signature_statuses(&sigs)).await?;
             Ok(match r.value.into_iter().next().flatten() {
                 None => Status::Unknown,
                 Some(s) if !s.satisfies_commitment(self.client.commitment()) => Status::Unknown,
@@ -264,11 +289,7 @@ mod rpc {
         }
 
         async fn recent_fees(&self, writable: &[Pubkey]) -> Result<Vec<u64>, ClientError> {
-            let r = self
-                .client
-                .get_recent_prioritization_fees(writable)
-                .await
-                .map_err(rpc_err)?;
+            let r = read(|| self.client.get_recent_prioritization_fees(writable)).await?;
             Ok(r.into_iter().map(|f| f.prioritization_fee).collect())
         }
     }

@@ -91,6 +91,10 @@ pub struct Config {
     /// Send attempts per transaction (each with a fresh blockhash).
     #[serde(default = "default_attempts")]
     pub attempts: u32,
+    /// How long a pass waits for its transaction to land before moving on (it may still land;
+    /// the next pass starts from the chain's state).
+    #[serde(default = "default_confirm_timeout_ms")]
+    pub confirm_timeout_ms: u64,
     /// Most accounts a liquidation or settlement pass acts on.
     #[serde(default = "default_max_per_pass")]
     pub max_per_pass: usize,
@@ -126,6 +130,9 @@ fn default_metrics() -> String {
 }
 fn default_fees() -> Fees {
     Fees::Fixed { micro_lamports: 0 }
+}
+fn default_confirm_timeout_ms() -> u64 {
+    30_000
 }
 fn default_attempts() -> u32 {
     4

@@ -156,6 +156,7 @@ async fn main() {
                 Fees::Percentile { percentile, max } => FeePolicy::Percentile { percentile, max },
             },
             attempts: c.attempts,
+            confirm_timeout: std::time::Duration::from_millis(c.confirm_timeout_ms),
             ..SendConfig::default()
         },
         metrics: metrics.clone(),
