@@ -4,7 +4,7 @@
 //! forwarded: they land only if the client sends them again), black-holes others (every
 //! broadcast of them swallowed: they never land, and only a new transaction can do their work)
 //! and lands others late (answered at once, forwarded seconds later). It counts what it did, so
-//! a test can check every fault happened.
+//! a test can check every fault happened. `CFX_PROXY_TRACE=1` prints each request and answer.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
