@@ -31,6 +31,8 @@ pub struct Faults {
     /// `sendTransaction`s answered at once and forwarded `late_by` later.
     pub late_send_every: u64,
     pub late_by: Duration,
+    /// Print each request and answer (`CFX_PROXY_TRACE` set when the proxy starts).
+    pub trace: bool,
 }
 
 /// What the proxy did.
@@ -81,7 +83,8 @@ impl FaultProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let counts = Arc::new(Counts::default());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (c, f) = (counts.clone(), Arc::new(faults));
+        let trace = faults.trace || std::env::var_os("CFX_PROXY_TRACE").is_some();
+        let (c, f) = (counts.clone(), Arc::new(Faults { trace, ..faults }));
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -126,7 +129,7 @@ async fn serve(
     while let Some(body) = read_request(&mut sock, &mut buf).await? {
         let n = counts.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        if std::env::var_os("CFX_PROXY_TRACE").is_some() {
+        if faults.trace {
             eprintln!("proxy {n} {}", json["method"]);
         }
         if every(faults.throttle_every, n) {
@@ -171,7 +174,7 @@ async fn serve(
             return Ok(());
         }
         let response = forward(upstream, &body).await?;
-        if std::env::var_os("CFX_PROXY_TRACE").is_some() {
+        if faults.trace {
             eprintln!(
                 "proxy {n} -> {}",
                 String::from_utf8_lossy(&response)

@@ -72,16 +72,7 @@ fn args() -> Args {
 fn main() {
     let a = args();
     let faucet = Keypair::new();
-    let bytes: Vec<u8> = faucet.to_bytes().to_vec();
-    let json = format!(
-        "[{}]",
-        bytes
-            .iter()
-            .map(|b| b.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    std::fs::write(&a.faucet, json)
+    solana_keypair::write_keypair_file(&faucet, &a.faucet)
         .unwrap_or_else(|e| usage(&format!("{}: {e}", a.faucet.display())));
     let programs: Vec<UpgradeableProgramInfo> = a
         .programs

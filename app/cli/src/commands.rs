@@ -3,13 +3,14 @@
 
 use anchor_lang::Discriminator;
 use base64::Engine;
-use cfx_client::backend::{Backend, Status};
+use cfx_client::backend::Backend;
 use cfx_client::compute_futures::state::{Exchange, MarginAccount, Market, PriceIndex};
 use cfx_client::compute_token::instructions::CreateWindowArgs;
 use cfx_client::compute_token::state::{ComputeClass, Provider, Ticket, TicketStatus, Window};
 use cfx_client::decode::{book, borsh_account, event_queue, zero_copy};
 use cfx_client::errors::describe_tx;
 use cfx_client::ix::{self, ExchangeKeys, MarketKeys, OrderKind, OrderSide, SelfTradeMode};
+use cfx_client::sender::{land, Landing, SendConfig};
 use cfx_client::views::{health_accounts, margin_view};
 use cfx_client::{pda, query, token_ix};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -1186,52 +1187,31 @@ async fn execute<B: Backend>(
             logs: sim.logs,
         });
     }
-    // Sent, then re-broadcast every 2 s (the same signed transaction: it lands at most once)
-    // while it can still land: an endpoint may drop a transaction without a word. A send that
-    // fails is as good as a dropped one; the status decides.
+    // Re-broadcast until it lands or can no longer land (a durable nonce keeps it alive
+    // until the nonce moves).
     let sig = tx.signatures[0];
-    let sent = b.send(&tx).await;
-    for poll in 1..=150u32 {
-        match b.status(&sig).await.map_err(err_client)? {
-            Status::Succeeded => {
-                return Ok(Output::new(
-                    format!("Signature: {sig}\n"),
-                    json!({"signature": sig.to_string(), "units": sim.units_consumed}),
-                ));
-            }
-            Status::Failed(e) => {
-                return Err(CliError {
-                    message: describe_tx(&tx, &e),
-                    code: 1,
-                    logs: Vec::new(),
-                })
-            }
-            Status::Unknown => {}
+    let message = match land(b, &SendConfig::default(), &tx, cli.nonce.is_none())
+        .await
+        .map_err(err_client)?
+    {
+        Landing::Landed => {
+            return Ok(Output::new(
+                format!("Signature: {sig}\n"),
+                json!({"signature": sig.to_string(), "units": sim.units_consumed}),
+            ));
         }
-        if poll % 10 == 0 {
-            // A durable nonce keeps a transaction alive until the nonce moves; a blockhash
-            // for about a minute. Once it is dead and the transaction unseen, it never lands.
-            let alive =
-                cli.nonce.is_some() || b.blockhash_valid(&blockhash).await.map_err(err_client)?;
-            if !alive && b.status(&sig).await.map_err(err_client)? == Status::Unknown {
-                let why = match &sent {
-                    Err(e) => format!(" (sending it failed: {e})"),
-                    Ok(_) => String::new(),
-                };
-                return Err(CliError {
-                    message: format!(
-                        "transaction {sig} expired before it landed{why}: nothing was done, send again"
-                    ),
-                    code: 3,
-                    logs: Vec::new(),
-                });
-            }
-            let _ = b.send(&tx).await;
+        Landing::Expired { send_error } => {
+            let why = send_error
+                .map(|e| format!(" (sending it failed: {e})"))
+                .unwrap_or_default();
+            format!("transaction {sig} expired before it landed{why}: nothing was done, send again")
         }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+        Landing::Pending => {
+            format!("transaction {sig} not confirmed: check it before sending again")
+        }
+    };
     Err(CliError {
-        message: format!("transaction {sig} not confirmed: check it before sending again"),
+        message,
         code: 3,
         logs: Vec::new(),
     })

@@ -1,8 +1,9 @@
 //! Sending transactions as a keeper must on a real cluster: the compute-unit limit from a
 //! simulation (a failing simulation is reported, not sent), a priority fee (fixed or a
-//! percentile of recent fees), re-broadcasts of the same signed transaction while it can land,
-//! and a new one (fresh blockhash) only once the old one's blockhash has expired unseen — so the
-//! work is never done twice. Not confirmed in time while still able to land: `NotConfirmed`,
+//! percentile of recent fees), re-broadcasts of the same signed transaction while it can land
+//! (`land`, which the CLI uses for transactions it did not build), and a new one (fresh
+//! blockhash) only once the old one's blockhash has expired unseen — so the work is never done
+//! twice. Not confirmed in time while still able to land: `NotConfirmed`,
 //! with the signature to check.
 
 use std::time::Duration;
@@ -157,52 +158,80 @@ pub async fn send<B: Backend>(
         let tx = build(ixs, payer, signers, blockhash, cu, fee);
         let signature = tx.signatures[0];
         last = Some(signature);
-        // Submitted, and re-broadcast (the same signed transaction: it can land at most once)
-        // until it lands or its blockhash expires; only an expired blockhash, with the
-        // transaction still unseen, means it can never land and a new one may be built.
-        let _ = backend.send(&tx).await;
-        let deadline = tokio::time::Instant::now() + cfg.confirm_timeout;
-        let mut polls = 0u32;
-        loop {
-            match backend.status(&signature).await {
-                Ok(Status::Succeeded) => {
-                    return Ok(Sent {
-                        signature,
-                        units,
-                        attempts: attempt,
-                    })
-                }
-                Ok(Status::Failed(e)) => return Err(failed(&tx, e, Vec::new())),
-                Ok(Status::Unknown) | Err(_) => {}
+        match land(backend, cfg, &tx, true).await? {
+            Landing::Landed => {
+                return Ok(Sent {
+                    signature,
+                    units,
+                    attempts: attempt,
+                })
             }
-            if !backend.blockhash_valid(&blockhash).await.unwrap_or(true) {
-                // Dead unless it landed just before: a last look decides.
-                match backend.status(&signature).await? {
-                    Status::Succeeded => {
-                        return Ok(Sent {
-                            signature,
-                            units,
-                            attempts: attempt,
-                        })
-                    }
-                    Status::Failed(e) => return Err(failed(&tx, e, Vec::new())),
-                    Status::Unknown => break,
-                }
-            }
-            if tokio::time::Instant::now() >= deadline {
-                // Still alive and unseen: it may yet land, so it is not rebuilt.
-                return Err(ClientError::NotConfirmed(signature));
-            }
-            polls += 1;
-            if polls.is_multiple_of(8) {
-                let _ = backend.send(&tx).await;
-            }
-            tokio::time::sleep(cfg.poll_interval).await;
+            // Can never land: a new one may be built.
+            Landing::Expired { .. } => continue,
+            // Still alive and unseen: it may yet land, so it is not rebuilt.
+            Landing::Pending => return Err(ClientError::NotConfirmed(signature)),
         }
     }
     Err(ClientError::NotConfirmed(
         last.expect("at least one attempt"),
     ))
+}
+
+/// How the broadcast of one signed transaction ended (a landed failure is an error).
+#[derive(Debug)]
+pub enum Landing {
+    Landed,
+    /// Its blockhash expired with the transaction unseen: it never lands. The first send's
+    /// error, if it had one.
+    Expired {
+        send_error: Option<ClientError>,
+    },
+    /// Unseen but still able to land when `confirm_timeout` ran out.
+    Pending,
+}
+
+/// Submits the signed `tx`, then re-broadcasts it (the same transaction: it can land at most
+/// once; an endpoint may drop it without a word) until it lands, its blockhash expires unseen
+/// or `cfg.confirm_timeout` runs out. `expires`: false for a durable-nonce transaction, which
+/// stays alive until its nonce moves.
+pub async fn land<B: Backend>(
+    backend: &B,
+    cfg: &SendConfig,
+    tx: &Transaction,
+    expires: bool,
+) -> Result<Landing, ClientError> {
+    let signature = tx.signatures[0];
+    let send_error = backend.send(tx).await.err();
+    let deadline = tokio::time::Instant::now() + cfg.confirm_timeout;
+    let mut polls = 0u32;
+    loop {
+        match backend.status(&signature).await {
+            Ok(Status::Succeeded) => return Ok(Landing::Landed),
+            Ok(Status::Failed(e)) => return Err(failed(tx, e, Vec::new())),
+            Ok(Status::Unknown) | Err(_) => {}
+        }
+        if expires
+            && !backend
+                .blockhash_valid(&tx.message.recent_blockhash)
+                .await
+                .unwrap_or(true)
+        {
+            // Dead unless it landed just before: a last look decides.
+            return match backend.status(&signature).await? {
+                Status::Succeeded => Ok(Landing::Landed),
+                Status::Failed(e) => Err(failed(tx, e, Vec::new())),
+                Status::Unknown => Ok(Landing::Expired { send_error }),
+            };
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Landing::Pending);
+        }
+        polls += 1;
+        if polls.is_multiple_of(8) {
+            let _ = backend.send(tx).await;
+        }
+        tokio::time::sleep(cfg.poll_interval).await;
+    }
 }
 
 #[cfg(test)]
