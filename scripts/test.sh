@@ -38,9 +38,11 @@ python3 scripts/idl.py --check
 
 echo "== the local validator suite (the binaries as separate processes, over JSON-RPC)"
 validator=$(scripts/build-validator.sh)
+# `--workspace`, as in the SBF pass, so the features unify as they did there and the test binary
+# is the one already built (`-p cfx-tests` alone rebuilt the Solana stack: 3 minutes cold).
 CFX_VALIDATOR="$validator" CFX_BIN_DIR="$CARGO_TARGET_DIR/debug" \
   SBF_OUT_DIR="$root/target/deploy" \
-  cargo test --locked -p cfx-tests --test validator -- --ignored --nocapture 2>&1 | tee -a "$log"
+  cargo test --workspace --locked --test validator -- --ignored --nocapture 2>&1 | tee -a "$log"
 
 echo "== compute units measured in the SBF pass"
 cat "$CFX_CU_DIR"/*.md

@@ -239,7 +239,8 @@ pub enum Command {
     Mint {
         class: String,
         window: String,
-        amount: u64,
+        /// Units, in the class's decimals (as `redeem` takes them).
+        amount: String,
         #[arg(long)]
         to: String,
     },
@@ -816,12 +817,16 @@ pub async fn run<B: Backend>(
             amount,
             to,
         } => {
+            let class = pubkey(class, "class")?;
+            let c: ComputeClass = borsh_account(&account(b, &class).await?)
+                .map_err(|_| CliError::input(format!("{class} is not a compute class")))?;
+            let units = parse_decimal(amount, c.decimals as u32)?;
             let i = token_ix::mint_units(
                 &owner()?,
-                &pubkey(class, "class")?,
+                &class,
                 &pubkey(window, "window")?,
                 &pubkey(to, "--to")?,
-                *amount,
+                units,
             );
             execute(cli, b, keypair, vec![i]).await
         }

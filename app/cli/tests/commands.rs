@@ -471,6 +471,15 @@ async fn provider_and_holder_commands_from_bond_to_default_claim() {
     .await
     .unwrap();
     let (w, to) = (window.to_string(), holder_tokens.to_string());
+    // Amounts are in the class's decimals (none for GPU-hours): a fraction is refused before
+    // anything is sent.
+    let e = f
+        .cfx(&["mint", &class, &w, "2.5", "--to", &to], Some(&provider))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, 2, "{}", e.message);
+    assert!(e.message.contains("at most 0 decimals"), "{}", e.message);
+    assert_eq!(balance(&f.b, &holder_tokens).await, 0);
     f.cfx(&["mint", &class, &w, "10", "--to", &to], Some(&provider))
         .await
         .unwrap();
