@@ -31,7 +31,9 @@ rm -rf "$CFX_CU_DIR"
 # same build as the native pass.
 SBF_OUT_DIR="$root/target/deploy" cargo test --workspace --locked --test '*' 2>&1 | tee -a "$log"
 echo "== the README's main job on the SBF binaries (a short session, with compute units)"
-cargo build --workspace --locked --bins
+# `--tests` so the features unify as in `cargo test --workspace` (dev-dependencies included) and
+# the binaries are the ones the native pass built; a plain `--bins` rebuilt the Solana stack.
+cargo build --workspace --locked --bins --tests
 SBF_OUT_DIR="$root/target/deploy" "$CARGO_TARGET_DIR/debug/cfx-sandbox" --traders 10 --orders 400
 echo "== IDL: the committed idl/*.json match the code"
 python3 scripts/idl.py --check
